@@ -1,0 +1,186 @@
+"""The injector a testing module resolves through.
+
+PyNest builds one flat ``injector.Injector``; ours is a subclass that differs in three
+seams only, none of which changes what gets built:
+
+- its binder wraps every class provider so each construction is counted in the ledger
+  (the singleton scope caches above the provider, so a singleton counts once);
+- ``get`` records which object each consumer received, for identity assertions;
+- ``get`` turns the injector's errors, and exceptions from user constructors, into
+  :mod:`nest_testing.errors` that name the path from the root module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from injector import (
+    Binder,
+    CallError,
+    CircularDependency,
+    ClassProvider,
+    Injector,
+    Provider,
+    UnknownProvider,
+    UnsatisfiedRequirement,
+)
+
+from nest_testing._ledger import Construction, Ledger
+from nest_testing._tokens import token_name
+from nest_testing.errors import (
+    CircularDependencyError,
+    ImplicitProviderError,
+    MissingProviderError,
+    NestTestingError,
+    ProviderConstructionError,
+)
+
+
+class _Resolution(threading.local):
+    """Per-thread resolution state: what is being built, and for which module."""
+
+    def __init__(self) -> None:
+        self.stack: list[Construction] = []
+        self.origin: tuple[str, ...] = ()
+
+
+class _CountingProvider(Provider):  # type: ignore[type-arg]
+    """A class provider that reports each construction to the ledger."""
+
+    def __init__(
+        self, inner: Provider, token: Hashable, ledger: Ledger, resolution: _Resolution  # type: ignore[type-arg]
+    ) -> None:
+        self._inner = inner
+        self._token = token
+        self._ledger = ledger
+        self._resolution = resolution
+
+    def get(self, injector: Injector) -> Any:
+        construction = self._ledger.begin(self._token, "container")
+        stack = self._resolution.stack
+        stack.append(construction)
+        try:
+            instance = self._inner.get(injector)
+        finally:
+            stack.pop()
+        self._ledger.commit(construction)
+        return instance
+
+
+class _CountingBinder(Binder):
+    def __init__(
+        self, injector: Injector, ledger: Ledger, resolution: _Resolution, *, auto_bind: bool
+    ) -> None:
+        super().__init__(injector, auto_bind=auto_bind)
+        self._ledger = ledger
+        self._resolution = resolution
+
+    def provider_for(self, interface: Any, to: Any = None) -> Provider:  # type: ignore[type-arg]
+        provider = super().provider_for(interface, to)
+        if isinstance(provider, ClassProvider):
+            return _CountingProvider(provider, interface, self._ledger, self._resolution)
+        return provider
+
+
+class TestingInjector(Injector):
+    """``injector.Injector`` with counting, injection records and path-naming errors.
+
+    ``owner_module`` maps a class to the name of the module that registers it (or
+    ``None``), so strict-mode errors can say where a provider belongs.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        auto_bind: bool,
+        owner_module: Callable[[object], str | None],
+    ) -> None:
+        super().__init__(auto_bind=auto_bind)
+        self._ledger = ledger
+        self._resolution = _Resolution()
+        self._owner_module = owner_module
+        # Injector.__init__ hard-codes its Binder; swap in ours before anything is bound.
+        self.binder = _CountingBinder(self, ledger, self._resolution, auto_bind=auto_bind)
+        self.binder.bind(Injector, to=self)
+        self.binder.bind(Binder, to=self.binder)
+
+    @contextmanager
+    def origin(self, path: tuple[str, ...]) -> Iterator[None]:
+        """Resolve, within the block, on behalf of ``path`` (root module -> ... -> here)."""
+        saved = self._resolution.origin
+        self._resolution.origin = path
+        try:
+            yield
+        finally:
+            self._resolution.origin = saved
+
+    def get(self, interface: Any, scope: Any = None) -> Any:
+        stack = self._resolution.stack
+        consumer = stack[-1] if stack else None
+        try:
+            result = super().get(interface, scope)
+        except NestTestingError:
+            raise  # already translated where it happened, deeper down
+        except Exception as exc:
+            raise self._translate(exc, interface) from _original(exc)
+        if consumer is not None:
+            self._ledger.inject(consumer, interface, result)
+        return result
+
+    def path_to(self, token: object) -> tuple[str, ...]:
+        """The path to ``token`` from the root module, through what is being built now."""
+        return (
+            *self._resolution.origin,
+            *(token_name(c.token) for c in self._resolution.stack),
+            token_name(token),
+        )
+
+    def _translate(self, exc: Exception, interface: object) -> NestTestingError:
+        path = self.path_to(interface)
+        where = " -> ".join(path)
+        name = token_name(interface)
+        stack = self._resolution.stack
+        consumer = stack[-1].token if stack else None
+        if isinstance(exc, UnsatisfiedRequirement):
+            if isinstance(interface, type) and consumer is not None:
+                module = self._owner_module(consumer) or "the consumer's module"
+                return ImplicitProviderError(
+                    f"{where}: {name} is not registered in any module, and strict() forbids "
+                    f"building it implicitly. {token_name(consumer)} (in {module}) needs it: add "
+                    f"{name} to providers=[...] of {module}, or import a module that exports it.",
+                    path=path,
+                    token=interface,
+                )
+            return MissingProviderError(
+                f"{where}: no module provides {name}.", path=path, token=interface
+            )
+        if isinstance(exc, UnknownProvider):
+            return MissingProviderError(
+                f"{where}: no module provides {name}, and the injector cannot build it "
+                f"(it is not a class). Add {{'provide': {name}, 'useValue': ...}} to the "
+                "providers of the module that needs it.",
+                path=path,
+                token=interface,
+            )
+        if isinstance(exc, CircularDependency):
+            return CircularDependencyError(
+                f"Circular dependency while building {where}: {exc}", path=path, token=interface
+            )
+        return ProviderConstructionError(
+            f"{where}: {_original(exc)!r}", path=path, token=interface
+        )
+
+
+def _original(exc: BaseException) -> BaseException:
+    """The user's exception inside an injector ``CallError`` (which wraps TypeErrors)."""
+    if isinstance(exc, CallError) and len(exc.args) == 6:
+        original = exc.args[4]
+        if isinstance(original, BaseException):
+            return original
+    return exc

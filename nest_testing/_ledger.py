@@ -1,0 +1,186 @@
+"""The construction ledger: who was built, when, by whom, and who received what.
+
+One ledger per testing module. It is written from the module's event-loop thread, from
+the thread pool FastAPI runs sync dependencies in, and from test threads, so every
+write takes a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from nest_testing._tokens import did_you_mean, token_name
+from nest_testing.errors import UnknownTokenError
+
+
+class Phase(str, Enum):
+    """When a construction happened in the life of a testing module."""
+
+    COMPILE = "compile"
+    """While the container was built: factories and what they inject."""
+    STARTUP = "startup"
+    """Lifecycle init hooks, controllers and gateways, the ASGI lifespan startup."""
+    REQUEST = "request"
+    """While the module was open: requests, ``get()`` / ``resolve()`` calls."""
+    SHUTDOWN = "shutdown"
+    """Shutdown hooks and the ASGI lifespan shutdown."""
+
+
+@dataclass(frozen=True)
+class Construction:
+    """One object built for ``token``: by the container or by a FastAPI ``Depends``."""
+
+    token: Hashable
+    serial: int
+    phase: Phase
+    via: str
+    route: str | None = None
+
+    def describe(self) -> str:
+        where = f" on {self.route}" if self.route else ""
+        return f"#{self.serial} ({self.phase.value}, {self.via}{where})"
+
+
+class _Held:
+    """A reference to an injected object that does not keep it alive when it can."""
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, obj: object) -> None:
+        try:
+            self._ref: Callable[[], object] = weakref.ref(obj)
+        except TypeError:  # ints, strs, slotted objects: hold them strongly
+            self._ref = lambda: obj
+
+    def get(self) -> object:
+        return self._ref()
+
+
+@dataclass(frozen=True)
+class Injection:
+    """``consumer`` (a construction) received ``obj`` for ``token``."""
+
+    consumer: Construction
+    token: Hashable
+    held: _Held
+
+    @property
+    def obj(self) -> object:
+        return self.held.get()
+
+
+class Ledger:
+    """Counts constructions and records injections for one testing module."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.phase = Phase.COMPILE
+        self._serial = 0
+        self._counts: Counter[Hashable] = Counter()
+        self._by_phase: dict[Phase, Counter[Hashable]] = {phase: Counter() for phase in Phase}
+        self._constructions: list[Construction] = []
+        self._injections: list[Injection] = []
+
+    def begin(self, token: Hashable, via: str, route: str | None = None) -> Construction:
+        """Reserve a serial for a construction that is starting (for the consumer stack)."""
+        with self._lock:
+            self._serial += 1
+            return Construction(token, self._serial, self.phase, via, route)
+
+    def commit(self, construction: Construction) -> None:
+        """Count a construction that finished without raising."""
+        with self._lock:
+            self._counts[construction.token] += 1
+            self._by_phase[construction.phase][construction.token] += 1
+            self._constructions.append(construction)
+
+    def record(self, token: Hashable, via: str, route: str | None = None) -> None:
+        """Count a construction that happened in one step (a factory, a ``Depends``)."""
+        self.commit(self.begin(token, via, route))
+
+    def inject(self, consumer: Construction, token: Hashable, obj: object) -> None:
+        """Note that ``consumer`` received ``obj`` for ``token``."""
+        with self._lock:
+            self._injections.append(Injection(consumer, token, _Held(obj)))
+
+    def count(self, token: Hashable) -> int:
+        with self._lock:
+            return self._counts[token]
+
+    def snapshot(self) -> Counter[Hashable]:
+        with self._lock:
+            return Counter(self._counts)
+
+    def by_phase(self) -> dict[Phase, Counter[Hashable]]:
+        with self._lock:
+            return {phase: Counter(counts) for phase, counts in self._by_phase.items()}
+
+    def constructions_of(self, token: Hashable) -> list[Construction]:
+        with self._lock:
+            return [c for c in self._constructions if c.token == token]
+
+    def injections_of(self, token: Hashable) -> list[Injection]:
+        with self._lock:
+            return [i for i in self._injections if i.token == token]
+
+
+class ConstructionCounts(Mapping[Hashable, int]):
+    """``module.constructions``: how many times each provider was built.
+
+    A read-only, live mapping from token to count. Tokens the module knows but never
+    built read as ``0``; a token the module does not know raises
+    :class:`~nest_testing.UnknownTokenError` (with a did-you-mean) rather than
+    silently reading ``0``. Iterating yields the tokens built at least once.
+
+    Example::
+
+        module.constructions[Logger] == 1
+        module.constructions.by_phase["request"][ItemService] == 0
+        dict(module.constructions)  # {ConfigService: 1, Logger: 1, ...}
+    """
+
+    def __init__(self, ledger: Ledger, known: Callable[[], Collection[Hashable]]) -> None:
+        self._ledger = ledger
+        self._known = known
+
+    def __getitem__(self, token: Hashable) -> int:
+        count = self._ledger.count(token)
+        if count or token in self._known():
+            return count
+        known = self._known()
+        raise UnknownTokenError(
+            f"{token_name(token)} is not a provider, controller or Depends() class of this "
+            f"testing module, so it has no construction count.{did_you_mean(token, known)}",
+            token=token,
+        )
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(+self._ledger.snapshot())
+
+    def __len__(self) -> int:
+        return len(+self._ledger.snapshot())
+
+    @property
+    def by_phase(self) -> Mapping[str, Mapping[Hashable, int]]:
+        """Counts split by phase: ``"compile"``, ``"startup"``, ``"request"``, ``"shutdown"``.
+
+        Example::
+
+            module.constructions.by_phase["startup"][Logger] == 1
+        """
+        return {phase.value: dict(counts) for phase, counts in self._ledger.by_phase().items()}
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{token_name(t)}: {n}" for t, n in self._ledger.snapshot().items())
+        return f"ConstructionCounts({{{inner}}})"
+
+
+def describe_counts(counts: Mapping[Hashable, Any]) -> str:
+    """``{Logger: 1, ItemService: 3}`` with readable token names."""
+    return "{" + ", ".join(f"{token_name(t)}: {n}" for t, n in counts.items()) + "}"

@@ -1,0 +1,38 @@
+"""How tokens are named in messages, and the did-you-mean that follows an unknown one."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Iterable
+
+from nest.common.provider import InjectionToken
+
+
+def token_name(token: object) -> str:
+    """The name a user wrote: ``Logger``, ``InjectionToken('DB_URL')``, ``'db_url'``."""
+    if isinstance(token, type):
+        return token.__name__
+    if isinstance(token, InjectionToken):
+        return repr(token)
+    if isinstance(token, str):
+        return repr(token)
+    return repr(token)
+
+
+def _bare_name(token: object) -> str:
+    if isinstance(token, type):
+        return token.__name__
+    if isinstance(token, InjectionToken):
+        return token.name
+    return str(token)
+
+
+def did_you_mean(token: object, candidates: Iterable[Hashable]) -> str:
+    """`` Did you mean: Logger?`` for the closest candidate names, or ``""``."""
+    by_name: dict[str, Hashable] = {}
+    for candidate in candidates:
+        by_name.setdefault(_bare_name(candidate).lower(), candidate)
+    close = difflib.get_close_matches(_bare_name(token).lower(), by_name, n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean: " + ", ".join(token_name(by_name[name]) for name in close) + "?"

@@ -71,9 +71,7 @@ def shared_instance(token: Hashable, target: object, injections: list[Injection]
     )
 
 
-def expected_deltas(
-    expected: Mapping[Hashable, int], delta: Counter[Hashable]
-) -> str | None:
+def expected_deltas(expected: Mapping[Hashable, int], delta: Counter[Hashable]) -> str | None:
     wrong = {t: n for t, n in expected.items() if delta[t] != n}
     if not wrong:
         return None

@@ -55,7 +55,7 @@ class Replacement:
     await_factory: bool = False
 
 
-class _OverridingCompiler(ModuleCompiler):
+class _OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
     """PyNest's module compiler, with overridden descriptors swapped in per container."""
 
     def __init__(
@@ -81,7 +81,7 @@ class _OverridingCompiler(ModuleCompiler):
         return dataclasses.replace(compiled, provider_descriptors=descriptors)
 
 
-class TestingContainer(PyNestContainer):
+class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is untyped
     """``PyNestContainer`` with overrides, counting, strict mode and path-naming errors."""
 
     __test__ = False  # not a pytest test class
@@ -203,8 +203,8 @@ class TestingContainer(PyNestContainer):
 
     def _module_paths(self, root: ModuleRef) -> dict[str, tuple[str, ...]]:
         by_class = {ref.metatype: ref for ref in self._modules.values()}
-        start: tuple[str, ...] = () if getattr(root.metatype, "__nest_testing_root__", False) else (
-            root.name,
+        start: tuple[str, ...] = (
+            () if getattr(root.metatype, "__nest_testing_root__", False) else (root.name,)
         )
         paths = {root.token: start}
         queue = deque([root])
@@ -225,7 +225,8 @@ class TestingContainer(PyNestContainer):
         )
         provided = self.known_tokens
         lines = [
-            f"  {token_name(t)}: no module in this testing module provides it.{did_you_mean(t, provided)}"
+            f"  {token_name(t)}: no module in this testing module provides it."
+            + did_you_mean(t, provided)
             for t in tokens
         ]
         return UnknownOverrideError(
@@ -251,12 +252,12 @@ class TestingContainer(PyNestContainer):
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._strict,
-            owner_module=lambda token: (ref.name if (ref := self.owner_of(token)) else None),
+            owner_module=lambda token: ref.name if (ref := self.owner_of(token)) else None,
         )
         injector.binder.install(PyNestInjectorModule(descriptors))
         for token, replacement in self._replacements.items():
             if replacement.value_is_none:  # PyNest drops useValue None; an override keeps it
-                injector.binder.bind(token, to=InstanceProvider(None))
+                injector.binder.bind(token, to=InstanceProvider(None))  # type: ignore[arg-type]
         self._injector = injector
         # PyNest's second pass (build_injector), in declaration order; the one difference
         # is that an async factory given to override_provider().use_factory() is awaited.
@@ -268,15 +269,21 @@ class TestingContainer(PyNestContainer):
                     existing = injector.get(descriptor.use_existing)
                 injector.binder.bind(descriptor.provide, to=InstanceProvider(existing))
 
-    async def _run_factory(self, injector: TestingInjector, descriptor: ProviderDescriptor) -> None:
+    async def _run_factory(
+        self, injector: TestingInjector, descriptor: ProviderDescriptor
+    ) -> None:
         token = descriptor.provide
         replacement = self._replacements.get(token)
         with injector.origin(self.owner_path(token)):
             args = [injector.get(dependency) for dependency in descriptor.inject]
             path = injector.path_to(token)
         try:
-            value = descriptor.use_factory(*args)  # type: ignore[misc]
-            if replacement is not None and replacement.await_factory and inspect.isawaitable(value):
+            value = descriptor.use_factory(*args)
+            if (
+                replacement is not None
+                and replacement.await_factory
+                and inspect.isawaitable(value)
+            ):
                 value = await value
         except Exception as exc:
             raise ProviderConstructionError(
@@ -353,7 +360,8 @@ class TestingContainer(PyNestContainer):
         self._collecting = path
         try:
             with self.resolving_for(path):
-                return super()._get_module_lifecycle_instances(module_ref)
+                instances: list[Any] = super()._get_module_lifecycle_instances(module_ref)
+                return instances
         finally:
             self._collecting = None
 

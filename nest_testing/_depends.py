@@ -67,7 +67,9 @@ def _counting_builder(cls: type, ledger: Ledger) -> Callable[..., Any]:
     # One extra keyword-only parameter, which FastAPI fills with the request (or
     # websocket), so a construction can name its route.
     parameters = list(signature.parameters.values())
-    extra = inspect.Parameter(_CONNECTION, inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection)
+    extra = inspect.Parameter(
+        _CONNECTION, inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection
+    )
     at = next(
         (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
         len(parameters),

@@ -47,11 +47,15 @@ class _Resolution(threading.local):
         self.origin: tuple[str, ...] = ()
 
 
-class _CountingProvider(Provider):  # type: ignore[type-arg]
+class _CountingProvider(Provider[Any]):
     """A class provider that reports each construction to the ledger."""
 
     def __init__(
-        self, inner: Provider, token: Hashable, ledger: Ledger, resolution: _Resolution  # type: ignore[type-arg]
+        self,
+        inner: Provider[Any],
+        token: Hashable,
+        ledger: Ledger,
+        resolution: _Resolution,
     ) -> None:
         self._inner = inner
         self._token = token
@@ -78,7 +82,7 @@ class _CountingBinder(Binder):
         self._ledger = ledger
         self._resolution = resolution
 
-    def provider_for(self, interface: Any, to: Any = None) -> Provider:  # type: ignore[type-arg]
+    def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
         if isinstance(provider, ClassProvider):
             return _CountingProvider(provider, interface, self._ledger, self._resolution)

@@ -154,7 +154,10 @@ class TestingModule:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -162,7 +165,10 @@ class TestingModule:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -192,7 +198,8 @@ class TestingModule:
     @property
     def http_server(self) -> FastAPI:
         """The FastAPI app (``module.app.http_server``)."""
-        return self.app.http_server
+        server: FastAPI = self.app.http_server
+        return server
 
     @property
     def client(self) -> Any:
@@ -327,9 +334,7 @@ class TestingModule:
             module.assert_constructed(ItemService, times=1)
         """
         self.constructions[token]  # unknown tokens fail loudly, not as "0 != 1"
-        message = _assertions.constructed_times(
-            token, times, self._ledger.constructions_of(token)
-        )
+        message = _assertions.constructed_times(token, times, self._ledger.constructions_of(token))
         if message:
             raise AssertionError(message)
 
@@ -357,10 +362,10 @@ class TestingModule:
         if scope is not None:
             raise AssertionError(_assertions.wrong_scope(token, scope))
         message = (
-            _assertions.constructed_times(token, 1, constructions) if len(constructions) > 1 else None
-        ) or _assertions.shared_instance(
-            token, self.get(token), self._ledger.injections_of(token)
-        )
+            _assertions.constructed_times(token, 1, constructions)
+            if len(constructions) > 1
+            else None
+        ) or _assertions.shared_instance(token, self.get(token), self._ledger.injections_of(token))
         if message:
             raise AssertionError(message)
 
@@ -369,7 +374,9 @@ class TestingModule:
         for injection in self._ledger.injections_of(token):
             owner = self._container.owner_of(injection.consumer.token)
             if owner is not None:
-                modules.setdefault(f"{owner.name} (where {token_name(injection.consumer.token)} lives)")
+                modules.setdefault(
+                    f"{owner.name} (where {token_name(injection.consumer.token)} lives)"
+                )
         return ", ".join(modules) or "the module whose providers use it"
 
     @contextmanager

@@ -23,7 +23,7 @@ def _bare_name(token: object) -> str:
     if isinstance(token, type):
         return token.__name__
     if isinstance(token, InjectionToken):
-        return token.name
+        return str(token.name)
     return str(token)
 
 

@@ -145,13 +145,10 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return self._paths.get(ref.token, (ref.name,))
 
     def descriptors_for(self, token: object) -> list[ProviderDescriptor]:
-        """Every descriptor that provides ``token``, in module registration order."""
-        return [
-            d
-            for ref in self._modules.values()
-            for d in ref.compiled.provider_descriptors
-            if d.provide == token
-        ]
+        """Every descriptor that provides ``token``, in module registration order;
+        controllers included, as the singletons PyNest binds them as."""
+        descriptors = [*self._all_descriptors, *self._make_controller_descriptors()]
+        return [d for d in descriptors if d.provide == token]
 
     def visible_from(self, ref: ModuleRef) -> set[Hashable]:
         """What ``ref`` may inject: its own providers and controllers, what its imports

@@ -16,7 +16,7 @@ def token_name(token: object) -> str:
         return repr(token)
     if isinstance(token, str):
         return repr(token)
-    return repr(token)
+    return getattr(token, "__qualname__", None) or repr(token)
 
 
 def _bare_name(token: object) -> str:

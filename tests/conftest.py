@@ -1,0 +1,1 @@
+"""Shared fixtures for nest-testing's own suite."""

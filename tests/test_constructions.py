@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from fastapi import Depends
 from nest.core import Controller, Get, Injectable, Module
 from nt_sample_app import (
     DB_URL,
@@ -66,12 +67,13 @@ def test_track_constructions_is_empty_when_nothing_is_built(module: TestingModul
 
 
 def test_expect_constructions_reports_expected_and_actual(module: TestingModule) -> None:
-    with (
-        pytest.raises(AssertionError) as info,
-        module.expect_constructions({ItemService: 0, Audit: 1}),
-    ):
-        module.client.get("/items/audit")
-        module.client.get("/items/audit")
+    def two_audits() -> None:
+        with module.expect_constructions({ItemService: 0, Audit: 1}):
+            module.client.get("/items/audit")
+            module.client.get("/items/audit")
+
+    with pytest.raises(AssertionError) as info:
+        two_audits()
     text = str(info.value)
     assert re.search(r"ItemService\s+0\s+0\n", text)
     assert re.search(r"Audit\s+1\s+2\s+<-- differs", text)
@@ -86,9 +88,8 @@ def test_unknown_tokens_fail_loudly_not_as_zero(module: TestingModule) -> None:
     assert Nobody not in module.constructions
     assert module.constructions.get(Nobody) is None
     assert module.constructions[Audit] == 0  # known (a Depends class), not built yet
-    with pytest.raises(UnknownTokenError):
-        with module.expect_constructions({Nobody: 0}):
-            pass
+    with pytest.raises(UnknownTokenError), module.expect_constructions({Nobody: 0}):
+        pass
 
 
 def test_assert_constructed_passes_and_fails(module: TestingModule) -> None:
@@ -109,7 +110,7 @@ def test_assert_singleton_fails_when_a_depends_route_builds_it_again() -> None:
             self.config = config
 
         @Get("/")
-        def read(self, config: ConfigService = Depends_config()) -> dict[str, bool]:
+        def read(self, config: ConfigService = Depends(ConfigService)) -> dict[str, bool]:
             return {"same": config is self.config}
 
     @Module(controllers=[ConfigController], providers=[ConfigService])
@@ -123,12 +124,6 @@ def test_assert_singleton_fails_when_a_depends_route_builds_it_again() -> None:
             module.assert_singleton(ConfigService)
     assert "ConfigService: expected 1 construction(s), got 2." in str(info.value)
     assert "(request, Depends on GET /cfg)" in str(info.value)
-
-
-def Depends_config() -> object:  # noqa: N802 - reads like the FastAPI call it wraps
-    from fastapi import Depends
-
-    return Depends(ConfigService)
 
 
 @Injectable

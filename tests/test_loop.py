@@ -16,7 +16,8 @@ def test_requests_run_on_the_loop_that_ran_on_module_init() -> None:
         ticker = module.get(Ticker)
         assert ticker.events == ["init"]
     assert ticker.events == ["init", "shutdown"]
-    assert ticker.task is not None and ticker.task.cancelled()
+    assert ticker.task is not None
+    assert ticker.task.cancelled()
 
 
 def test_shutdown_hooks_run_once_whatever_closes_the_module() -> None:

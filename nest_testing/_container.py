@@ -23,7 +23,7 @@ from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from injector import InstanceProvider
+from injector import Binder, Injector, InstanceProvider, get_bindings
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
 from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
 from nest.common.provider import ProviderDescriptor
@@ -37,6 +37,7 @@ from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import (
     CircularDependencyError,
     EncapsulationError,
+    ImplicitProviderError,
     LifecycleHookError,
     NestTestingError,
     ProviderConstructionError,
@@ -246,6 +247,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Validate the graph with PyNest's own checks, then bind and run factories."""
         self._validate()
         descriptors = self._all_descriptors + self._make_controller_descriptors()
+        if self._strict:
+            self._refuse_implicit(descriptors)
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._strict,
@@ -305,6 +308,49 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             validate_module_encapsulation(self._modules)
         except ProviderNotExportedException as exc:
             raise self._encapsulation_error(exc) from exc
+
+    def _refuse_implicit(self, descriptors: list[ProviderDescriptor]) -> None:
+        """Name every class the injector would build implicitly, in one error.
+
+        The injector would stop at the first; a user fixing a module wants the full list.
+        What a class injects is read with injector's own ``get_bindings``.
+        """
+        registered = {d.provide for d in descriptors} | {Injector, Binder}  # bound by injector
+        missing: list[tuple[tuple[str, ...], type, type]] = []
+        seen: set[type] = set()
+        queue = deque(
+            (self.owner_path(d.provide), d.use_class) for d in descriptors if d.use_class
+        )
+        while queue:
+            path, consumer = queue.popleft()
+            if consumer in seen:
+                continue
+            seen.add(consumer)
+            for dependency in get_bindings(consumer.__init__).values():
+                if dependency in registered or not isinstance(dependency, type):
+                    continue
+                missing.append(((*path, consumer.__name__), consumer, dependency))
+                queue.append(((*path, consumer.__name__), dependency))
+        if not missing:
+            return
+        lines = []
+        for path, consumer, dependency in missing:
+            module = (ref.name if (ref := self.owner_of(consumer)) else None) or (
+                f"the module of {path[-2]}" if len(path) > 1 else "the testing module"
+            )
+            lines.append(
+                f"  {' -> '.join((*path, dependency.__name__))}: add {dependency.__name__} to "
+                f"providers=[...] of {module} (or import a module that exports it)."
+            )
+        first_path, _, first_dependency = missing[0]
+        names = ", ".join(dict.fromkeys(d.__name__ for _, _, d in missing))
+        raise ImplicitProviderError(
+            f"strict(): {names} would be built implicitly by the injector: no module "
+            "registers them, so each consumer would get its own unscoped instance.\n"
+            + "\n".join(lines),
+            path=(*first_path, first_dependency.__name__),
+            token=first_dependency,
+        )
 
     def _owner_by_name(self, class_name: str) -> ModuleRef | None:
         for ref in self._modules_by_depth():

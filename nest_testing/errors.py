@@ -108,15 +108,17 @@ class MissingProviderError(NestTestingError):
 
 
 class ImplicitProviderError(MissingProviderError):
-    """In ``.strict()`` mode: a class would be built implicitly by the injector because no
-    module registers it. The message names the consumer and the module that should
-    provide it.
+    """In ``.strict()`` mode: classes would be built implicitly by the injector because no
+    module registers them. The message names every such class at once, each with its
+    consumer and the module that should provide it.
 
     Example::
 
         Test.create_testing_module(imports=[AppModule]).strict().compile()
-        # ImplicitProviderError: AppModule -> ItemController -> ItemService: ItemService is
-        # not registered in any module ...
+        # ImplicitProviderError: strict(): ConfigService, ItemService would be built
+        # implicitly by the injector ...
+        #   AppModule -> Logger -> ConfigService: add ConfigService to providers=[...] of AppModule
+        #   AppModule -> ItemController -> ItemService: add ItemService to providers=[...] of AppModule
     """
 
 

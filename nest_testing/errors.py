@@ -117,8 +117,8 @@ class ImplicitProviderError(MissingProviderError):
         Test.create_testing_module(imports=[AppModule]).strict().compile()
         # ImplicitProviderError: strict(): ConfigService, ItemService would be built
         # implicitly by the injector ...
-        #   AppModule -> Logger -> ConfigService: add ConfigService to providers=[...] of AppModule
-        #   AppModule -> ItemController -> ItemService: add ItemService to providers=[...] of AppModule
+        #   AppModule -> Logger -> ConfigService: add ConfigService to providers=[...] ...
+        #   AppModule -> ItemController -> ItemService: add ItemService to providers=[...] ...
     """
 
 

@@ -22,12 +22,12 @@ def test_sync_client_is_a_started_starlette_testclient() -> None:
 
 @pytest.mark.asyncio
 async def test_async_client_follows_redirects_like_the_testclient() -> None:
-    async with await Test.create_testing_module(imports=[AppModule]).compile_async() as module:
-        async with module.async_client() as client:
-            assert isinstance(client, httpx2.AsyncClient)
-            response = await client.get("/items/")
-            assert response.json() == ["apple", "pear"]
-            assert response.request.headers["user-agent"] == "testclient"
+    builder = Test.create_testing_module(imports=[AppModule])
+    async with await builder.compile_async() as module, module.async_client() as client:
+        assert isinstance(client, httpx2.AsyncClient)
+        response = await client.get("/items/")
+        assert response.json() == ["apple", "pear"]
+        assert response.request.headers["user-agent"] == "testclient"
 
 
 @pytest.mark.asyncio

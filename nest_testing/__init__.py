@@ -14,7 +14,13 @@ that every provider is constructed exactly as often as you expect::
         module.assert_singleton(Logger)
 """
 
-from nest_testing._builder import OverrideBy, Test, TestingModuleBuilder
+from nest_testing._builder import (
+    OverrideBy,
+    OverrideModuleBy,
+    OverrideStepBy,
+    Test,
+    TestingModuleBuilder,
+)
 from nest_testing._ledger import ConstructionCounts, Phase
 from nest_testing._testing_module import ModuleView, TestingModule
 from nest_testing.errors import (
@@ -23,6 +29,7 @@ from nest_testing.errors import (
     ImplicitProviderError,
     LifecycleHookError,
     MissingProviderError,
+    ModuleOverrideError,
     NestTestingError,
     ProviderConstructionError,
     ScopeError,
@@ -38,9 +45,12 @@ __all__ = [
     "ImplicitProviderError",
     "LifecycleHookError",
     "MissingProviderError",
+    "ModuleOverrideError",
     "ModuleView",
     "NestTestingError",
     "OverrideBy",
+    "OverrideModuleBy",
+    "OverrideStepBy",
     "Phase",
     "ProviderConstructionError",
     "ScopeError",

@@ -9,7 +9,7 @@ from nest.common.module import ModuleCompiler
 from nest.common.provider import ProviderDescriptor
 from nest.core.decorators.module import Module
 
-from nest_testing._container import Replacement, TestingContainer
+from nest_testing._container import Plan, Replacement, TestingContainer
 from nest_testing._ledger import Ledger
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
@@ -40,6 +40,7 @@ class OverrideBy:
         return self._builder._replace(
             self._token,
             Replacement(
+                "override",
                 ProviderDescriptor(provide=self._token, use_value=value),
                 value_is_none=value is None,
             ),
@@ -54,7 +55,8 @@ class OverrideBy:
                 f"got {cls!r}; use .use_value() for an instance."
             )
         return self._builder._replace(
-            self._token, Replacement(ProviderDescriptor(provide=self._token, use_class=cls))
+            self._token,
+            Replacement("override", ProviderDescriptor(provide=self._token, use_class=cls)),
         )
 
     def use_factory(
@@ -70,10 +72,63 @@ class OverrideBy:
         return self._builder._replace(
             self._token,
             Replacement(
+                "override",
                 ProviderDescriptor(provide=self._token, use_factory=factory, inject=list(inject)),
                 await_factory=True,
             ),
         )
+
+
+class OverrideModuleBy:
+    """The second half of ``builder.override_module(Old)``.
+
+    Example::
+
+        builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
+    """
+
+    def __init__(self, builder: TestingModuleBuilder, module: type) -> None:
+        self._builder = builder
+        self._module = module
+
+    def use_module(self, replacement: type) -> TestingModuleBuilder:
+        """Import ``replacement`` wherever the module was imported."""
+        return self._builder.override_module(self._module, replacement)
+
+
+class OverrideStepBy:
+    """The second half of ``builder.override_guard(G)`` / ``override_filter(F)``.
+
+    Example::
+
+        builder.override_guard(AuthGuard).use_class(AllowAllGuard)
+    """
+
+    def __init__(
+        self, builder: TestingModuleBuilder, table: dict[type, object], target: type
+    ) -> None:
+        self._builder = builder
+        self._table = table
+        self._target = target
+
+    def use_class(self, cls: type) -> TestingModuleBuilder:
+        """Instantiate ``cls`` where the original class was used."""
+        return self._set(cls)
+
+    def use_value(self, value: object) -> TestingModuleBuilder:
+        """Use the instance ``value`` where the original class was used."""
+        return self._set(value)
+
+    def _set(self, replacement: object) -> TestingModuleBuilder:
+        self._builder._check_open()
+        self._builder._pending.pop(self._target, None)
+        self._table[self._target] = replacement
+        return self._builder
+
+
+def _require_module(module: object, method: str) -> None:
+    if not (isinstance(module, type) and ModuleCompiler.has_module_metadata(module)):
+        raise UsageError(f"{method}() takes PyNest @Module classes; {module!r} is not one.")
 
 
 class TestingModuleBuilder:
@@ -103,11 +158,7 @@ class TestingModuleBuilder:
         exports: Sequence[Any] = (),
     ) -> None:
         for module in imports:
-            if not (isinstance(module, type) and ModuleCompiler.has_module_metadata(module)):
-                raise UsageError(
-                    f"create_testing_module(imports=[...]) takes PyNest @Module classes; "
-                    f"{module!r} is not one."
-                )
+            _require_module(module, "create_testing_module(imports=[...])")
         self._metadata = Module(
             imports=list(imports),
             providers=list(providers),
@@ -115,7 +166,11 @@ class TestingModuleBuilder:
             exports=list(exports),
         )
         self._replacements: dict[Hashable, Replacement] = {}
-        self._pending: dict[Hashable, None] = {}
+        self._modules: dict[type, type] = {}
+        self._guards: dict[type, object] = {}
+        self._filters: dict[type, object] = {}
+        self._mocker: Callable[[Any], Any] | None = None
+        self._pending: dict[Hashable, str] = {}
         self._strict = False
         self._compiled = False
 
@@ -142,7 +197,7 @@ class TestingModuleBuilder:
         self._check_open()
         by = OverrideBy(self, token)
         if replacement is _UNSET:
-            self._pending[token] = None
+            self._pending[token] = f"override_provider({token_name(token)})"
             return by
         if isinstance(replacement, type):
             return by.use_class(replacement)
@@ -159,6 +214,115 @@ class TestingModuleBuilder:
         """
         self._check_open()
         self._strict = True
+        return self
+
+    def mock_provider(self, token: Hashable, **attrs: Any) -> Self:
+        """Serve every consumer an autospec'd instance mock of the provider's class: async
+        methods are ``AsyncMock``, unknown attributes raise ``AttributeError``, and
+        lifecycle hooks the class lacks are not faked into existence. ``attrs``
+        preconfigure it as ``Mock.configure_mock`` does. The mock is ``module.mocks[token]``
+        and ``module.get(token)``.
+
+        Example::
+
+            builder.mock_provider(EmailService, **{"send.return_value": True})
+            module.mocks[EmailService].send.assert_awaited_once_with("bob@example.com")
+        """
+        return self._replace(token, Replacement("mock", attrs=dict(attrs)))
+
+    def spy_provider(self, token: Hashable) -> Self:
+        """Build the real provider as usual (once), and serve consumers a spy that behaves
+        exactly like it while recording every method call: ``module.spies[token]``.
+
+        Example::
+
+            builder.spy_provider(Logger)
+            module.spies[Logger].log.assert_called_with("items listed")
+        """
+        return self._replace(token, Replacement("spy"))
+
+    def use_mocker(self, mocker: Callable[[Any], Any]) -> Self:
+        """Call ``mocker(token)`` once for each token no module registers, and inject what
+        it returns (listed in ``module.mocks``). Returning ``None`` declines: the injector
+        then builds the class implicitly, or, under ``.strict()``, refuses it.
+
+        Example::
+
+            builder.use_mocker(lambda token: create_autospec(token, instance=True)
+                               if isinstance(token, type) else None)
+        """
+        self._check_open()
+        if not callable(mocker):
+            raise UsageError(f"use_mocker() expects a callable, got {mocker!r}.")
+        self._mocker = mocker
+        return self
+
+    @overload
+    def override_module(self, module: type) -> OverrideModuleBy: ...
+    @overload
+    def override_module(self, module: type, replacement: type) -> Self: ...
+
+    def override_module(self, module: type, replacement: type | None = None) -> Any:
+        """Replace ``module`` with ``replacement`` wherever it is imported, at any depth.
+        ``replacement`` must export every token ``module`` exports.
+
+        Example::
+
+            builder.override_module(DatabaseModule, InMemoryDatabaseModule)
+            builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
+        """
+        self._check_open()
+        _require_module(module, "override_module")
+        if replacement is None:
+            self._pending[module] = f"override_module({module.__name__})"
+            return OverrideModuleBy(self, module)
+        _require_module(replacement, "override_module")
+        self._pending.pop(module, None)
+        self._modules[module] = replacement
+        return self
+
+    @overload
+    def override_guard(self, guard: type) -> OverrideStepBy: ...
+    @overload
+    def override_guard(self, guard: type, replacement: object) -> Self: ...
+
+    def override_guard(self, guard: type, replacement: object = _UNSET) -> Any:
+        """Run ``replacement`` (a guard class or instance) instead of ``guard`` on this
+        testing module's routes. No class is patched: other apps keep the real guard.
+
+        Example::
+
+            builder.override_guard(AuthGuard, AllowAllGuard)
+            builder.override_guard(AuthGuard).use_value(AllowAllGuard())
+        """
+        return self._route_override(self._guards, "override_guard", guard, replacement)
+
+    @overload
+    def override_filter(self, filter: type) -> OverrideStepBy: ...
+    @overload
+    def override_filter(self, filter: type, replacement: object) -> Self: ...
+
+    def override_filter(self, filter: type, replacement: object = _UNSET) -> Any:
+        """Use ``replacement`` (an exception filter class or instance) instead of
+        ``filter`` on this testing module's routes. No class is patched.
+
+        Example::
+
+            builder.override_filter(HttpErrorFilter, RecordingFilter)
+        """
+        return self._route_override(self._filters, "override_filter", filter, replacement)
+
+    def _route_override(
+        self, table: dict[type, object], method: str, target: type, replacement: object
+    ) -> Any:
+        self._check_open()
+        if not isinstance(target, type):
+            raise UsageError(f"{method}() expects the class used on the routes, got {target!r}.")
+        if replacement is _UNSET:
+            self._pending[target] = f"{method}({target.__name__})"
+            return OverrideStepBy(self, table, target)
+        self._pending.pop(target, None)
+        table[target] = replacement
         return self
 
     def _replace(self, token: Hashable, replacement: Replacement) -> Self:
@@ -214,10 +378,10 @@ class TestingModuleBuilder:
     def _prepare(self) -> TestingModule:
         self._check_open()
         if self._pending:
-            names = ", ".join(token_name(t) for t in self._pending)
+            calls = ", ".join(self._pending.values())
             raise UsageError(
-                f"override_provider({names}) was never completed: follow it with "
-                ".use_value(...), .use_class(...) or .use_factory(...)."
+                f"{calls} was never completed: follow it with .use_value(...), "
+                ".use_class(...), .use_factory(...) (providers) or .use_module(...) (modules)."
             )
         self._compiled = True
         # A fresh class per testing module: nothing user-defined is decorated or mutated.
@@ -225,11 +389,17 @@ class TestingModuleBuilder:
             type("RootTestingModule", (), {"__nest_testing_root__": True, "__module__": __name__})
         )
         ledger = Ledger()
-        container = TestingContainer(
-            ledger=ledger, replacements=dict(self._replacements), strict=self._strict
+        plan = Plan(
+            replacements=dict(self._replacements),
+            modules=dict(self._modules),
+            strict=self._strict,
+            mocker=self._mocker,
         )
+        container = TestingContainer(ledger=ledger, plan=plan)
         container.add_root(root)
-        return TestingModule(container, ledger, root)
+        return TestingModule(
+            container, ledger, root, guards=dict(self._guards), filters=dict(self._filters)
+        )
 
 
 class Test:
@@ -264,4 +434,4 @@ class Test:
         )
 
 
-__all__ = ["OverrideBy", "Test", "TestingModuleBuilder"]
+__all__ = ["OverrideBy", "OverrideModuleBy", "OverrideStepBy", "Test", "TestingModuleBuilder"]

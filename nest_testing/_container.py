@@ -19,11 +19,11 @@ import dataclasses
 import inspect
 import re
 from collections import deque
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from injector import Binder, Injector, InstanceProvider, get_bindings
+from injector import Binder, Injector, InstanceProvider, Provider, get_bindings
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
 from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
 from nest.common.provider import ProviderDescriptor
@@ -31,6 +31,7 @@ from nest.core.encapsulation import validate_module_encapsulation
 from nest.core.injector_module import PyNestInjectorModule
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
+from nest_testing._doubles import autospec, spy_on
 from nest_testing._injector import TestingInjector
 from nest_testing._ledger import Ledger
 from nest_testing._tokens import did_you_mean, token_name
@@ -39,9 +40,11 @@ from nest_testing.errors import (
     EncapsulationError,
     ImplicitProviderError,
     LifecycleHookError,
+    ModuleOverrideError,
     NestTestingError,
     ProviderConstructionError,
     UnknownOverrideError,
+    UsageError,
 )
 
 _VIOLATION = re.compile(r"✗ (\S+) \(in module (\S+)\) depends on ([^,\n]+),")
@@ -49,37 +52,122 @@ _VIOLATION = re.compile(r"✗ (\S+) \(in module (\S+)\) depends on ([^,\n]+),")
 
 @dataclasses.dataclass(frozen=True)
 class Replacement:
-    """What an override puts in place of a token's descriptor."""
+    """What the builder asked for in place of a token's provider.
 
-    descriptor: ProviderDescriptor
+    ``kind`` is ``"override"`` (``descriptor`` replaces the original), ``"mock"`` (an
+    autospec of the original's class, configured with ``attrs``) or ``"spy"`` (the
+    original, wrapped once built).
+    """
+
+    kind: str
+    descriptor: ProviderDescriptor | None = None
     value_is_none: bool = False
     await_factory: bool = False
+    attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything a builder collected that changes how the graph is compiled."""
+
+    replacements: Mapping[Hashable, Replacement] = dataclasses.field(default_factory=dict)
+    modules: Mapping[type, type] = dataclasses.field(default_factory=dict)
+    strict: bool = False
+    mocker: Callable[[Any], Any] | None = None
+
+
+def _spec_class(descriptor: ProviderDescriptor) -> type:
+    if descriptor.use_class is not None:
+        return cast(type, descriptor.use_class)
+    if isinstance(descriptor.provide, type):
+        return descriptor.provide
+    if descriptor.use_value is not None:
+        return type(descriptor.use_value)
+    name = token_name(descriptor.provide)
+    raise UsageError(
+        f"mock_provider({name}): {name} is provided by a factory or an alias, so its class "
+        "is unknown until it runs. Override it with a mock you make: "
+        f"override_provider({name}, create_autospec(TheClass, instance=True))."
+    )
 
 
 class _OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
-    """PyNest's module compiler, with overridden descriptors swapped in per container."""
+    """PyNest's module compiler, with the plan applied to each compiled module: replaced
+    descriptors, mocks, replaced imported modules. Every change lands in this container's
+    own ``CompiledModule`` copies; nothing shared is mutated."""
 
-    def __init__(
-        self, token_factory: ModuleTokenFactory, replacements: Mapping[Hashable, Replacement]
-    ) -> None:
+    def __init__(self, token_factory: ModuleTokenFactory, plan: Plan) -> None:
         super().__init__(token_factory)
-        self._replacements = replacements
+        self._plan = plan
         self.applied: set[Hashable] = set()
+        self.replaced_modules: set[type] = set()
+        self.mocks: dict[Hashable, Any] = {}
 
     def compile(self, metatype: type[Any]) -> CompiledModule:
         compiled = super().compile(metatype)
-        if not self._replacements:
+        plan = self._plan
+        if plan.modules:
+            compiled = dataclasses.replace(
+                compiled,
+                imports=[self._module(m) for m in compiled.imports],
+                exports=[self._module(e) if isinstance(e, type) else e for e in compiled.exports],
+            )
+        if not plan.replacements:
             return compiled
-        descriptors = []
-        for descriptor in compiled.provider_descriptors:
-            replacement = self._replacements.get(descriptor.provide)
-            if replacement is None:
-                descriptors.append(descriptor)
-                continue
-            self.applied.add(descriptor.provide)
-            # A fresh descriptor keeps the original's scope; the original is never touched.
-            descriptors.append(dataclasses.replace(replacement.descriptor, scope=descriptor.scope))
+        descriptors = [self._descriptor(d) for d in compiled.provider_descriptors]
         return dataclasses.replace(compiled, provider_descriptors=descriptors)
+
+    def _module(self, module: type) -> type:
+        replacement = self._plan.modules.get(module)
+        if replacement is None:
+            return module
+        self.replaced_modules.add(module)
+        return replacement
+
+    def _descriptor(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
+        token = descriptor.provide
+        replacement = self._plan.replacements.get(token)
+        if replacement is None:
+            return descriptor
+        self.applied.add(token)
+        if replacement.kind == "spy":
+            return descriptor
+        if replacement.kind == "mock":
+            if token not in self.mocks:
+                self.mocks[token] = autospec(_spec_class(descriptor), dict(replacement.attrs))
+            return ProviderDescriptor(provide=token, use_value=self.mocks[token])
+        assert replacement.descriptor is not None
+        # A fresh descriptor keeps the original's scope; the original is never touched.
+        return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
+
+
+class _SpyingProvider(Provider[Any]):
+    def __init__(self, inner: Provider[Any], token: Hashable, spies: dict[Hashable, Any]) -> None:
+        self._inner = inner
+        self._token = token
+        self._spies = spies
+
+    def get(self, injector: Injector) -> Any:
+        spy = spy_on(self._inner.get(injector))
+        self._spies[self._token] = spy
+        return spy
+
+
+def _is_root(ref: ModuleRef) -> bool:
+    return bool(getattr(ref.metatype, "__nest_testing_root__", False))
+
+
+def _exported_tokens(module: type, seen: frozenset[type] = frozenset()) -> set[Hashable]:
+    """What a module class exports, following re-exported modules (as PyNest resolves
+    exports for encapsulation)."""
+    tokens: set[Hashable] = set()
+    for export in getattr(module, "exports", None) or []:
+        if getattr(export, "__is_module__", False):
+            if export not in seen:
+                tokens |= _exported_tokens(export, seen | {module})
+        else:
+            tokens.add(export)
+    return tokens
 
 
 class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is untyped
@@ -87,21 +175,19 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     __test__ = False  # not a pytest test class
 
-    def __init__(
-        self,
-        *,
-        ledger: Ledger,
-        replacements: Mapping[Hashable, Replacement],
-        strict: bool,
-    ) -> None:
+    def __init__(self, *, ledger: Ledger, plan: Plan) -> None:
         super().__init__()
         self._ledger = ledger
-        self._replacements = replacements
-        self._strict = strict
-        self._compiler = _OverridingCompiler(self._module_token_factory, replacements)
+        self._plan = plan
+        self._replacements = plan.replacements
+        self._strict = plan.strict
+        self._compiler = _OverridingCompiler(self._module_token_factory, plan)
+        self.mocks: dict[Hashable, Any] = self._compiler.mocks
+        self.spies: dict[Hashable, Any] = {}
         self._module_compiler = self._compiler
         self._root: ModuleRef | None = None
         self._paths: dict[str, tuple[str, ...]] = {}
+        self._owners: dict[Hashable, ModuleRef] = {}
         self._hook_owners: dict[int, tuple[str, ...]] = {}
         self._collecting: tuple[str, ...] | None = None
 
@@ -112,9 +198,33 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self.add_module(root)
         self._root = self._ref_of(root)
         self._paths = self._module_paths(self._root)
+        self._owners = self._owner_map()
         missing = [t for t in self._replacements if t not in self._compiler.applied]
         if missing:
             raise self._unknown_override(missing)
+        self._check_module_replacements()
+
+    def _check_module_replacements(self) -> None:
+        unused = [m for m in self._plan.modules if m not in self._compiler.replaced_modules]
+        if unused:
+            names = ", ".join(m.__name__ for m in unused)
+            imported = [ref.metatype for ref in self._modules.values()]
+            raise UnknownOverrideError(
+                f"override_module({names}): no module in this testing module imports it."
+                f"{did_you_mean(unused[0], imported)} Modules in the graph: "
+                + ", ".join(ref.name for ref in self._modules_by_depth() if not _is_root(ref)),
+                token=unused[0],
+            )
+        for old, new in self._plan.modules.items():
+            lost = [t for t in _exported_tokens(old) if t not in _exported_tokens(new)]
+            if lost:
+                raise ModuleOverrideError(
+                    f"override_module({old.__name__}, {new.__name__}): {new.__name__} does "
+                    f"not export {', '.join(token_name(t) for t in lost)}, which "
+                    f"{old.__name__} exports and importers may inject. Add "
+                    f"{'them' if len(lost) > 1 else 'it'} to exports=[...] of {new.__name__}.",
+                    token=lost[0],
+                )
 
     @property
     def known_tokens(self) -> set[Hashable]:
@@ -181,13 +291,19 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def owner_of(self, token: object) -> ModuleRef | None:
         """The module nearest the root that provides ``token`` (or declares it as a
         controller)."""
+        try:
+            return self._owners.get(token)
+        except TypeError:  # an unhashable token is provided by no module
+            return None
+
+    def _owner_map(self) -> dict[Hashable, ModuleRef]:
+        owners: dict[Hashable, ModuleRef] = {}
         for ref in self._modules_by_depth():
-            compiled = ref.compiled
-            if token in compiled.controllers or any(
-                d.provide == token for d in compiled.provider_descriptors
-            ):
-                return ref
-        return None
+            for descriptor in ref.compiled.provider_descriptors:
+                owners.setdefault(descriptor.provide, ref)
+            for controller in ref.compiled.controllers:
+                owners.setdefault(controller, ref)
+        return owners
 
     def owner_path(self, token: object) -> tuple[str, ...]:
         ref = self.owner_of(token)
@@ -216,11 +332,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return paths
 
     def _unknown_override(self, tokens: list[Hashable]) -> UnknownOverrideError:
-        modules = ", ".join(
-            ref.name
-            for ref in self._modules_by_depth()
-            if not getattr(ref.metatype, "__nest_testing_root__", False)
-        )
+        modules = ", ".join(ref.name for ref in self._modules_by_depth() if not _is_root(ref))
         provided = self.known_tokens
         lines = [
             f"  {token_name(t)}: no module in this testing module provides it."
@@ -247,18 +359,21 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Validate the graph with PyNest's own checks, then bind and run factories."""
         self._validate()
         descriptors = self._all_descriptors + self._make_controller_descriptors()
-        if self._strict:
-            self._refuse_implicit(descriptors)
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._strict,
             owner_module=lambda token: ref.name if (ref := self.owner_of(token)) else None,
+            mocker=self._plan.mocker,
+            on_mock=self.mocks.__setitem__,
         )
         injector.binder.install(PyNestInjectorModule(descriptors))
         for token, replacement in self._replacements.items():
             if replacement.value_is_none:  # PyNest drops useValue None; an override keeps it
                 injector.binder.bind(token, to=InstanceProvider(None))  # type: ignore[arg-type]
         self._injector = injector
+        self._refuse_implicit(descriptors)
+        produced = {d.provide for d in descriptors if d.use_factory or d.use_existing}
+        self._install_spies(injector, [t for t in self._spied() if t not in produced])
         # PyNest's second pass (build_injector), in declaration order; the one difference
         # is that an async factory given to override_provider().use_factory() is awaited.
         for descriptor in descriptors:
@@ -268,6 +383,18 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                 with injector.origin(self.owner_path(descriptor.provide)):
                     existing = injector.get(descriptor.use_existing)
                 injector.binder.bind(descriptor.provide, to=InstanceProvider(existing))
+        self._install_spies(injector, [t for t in self._spied() if t in produced])
+
+    def _spied(self) -> list[Hashable]:
+        return [t for t, r in self._replacements.items() if r.kind == "spy"]
+
+    def _install_spies(self, injector: TestingInjector, tokens: list[Hashable]) -> None:
+        """Consumers of a spied token receive a spy around the real instance, which is
+        still built (and counted) by its own provider, in its own scope."""
+        for token in tokens:
+            binding, _ = injector.binder.get_binding(token)
+            provider = _SpyingProvider(binding.provider, token, self.spies)
+            injector.binder.bind(token, to=provider, scope=binding.scope)  # type: ignore[arg-type]
 
     async def _run_factory(
         self, injector: TestingInjector, descriptor: ProviderDescriptor
@@ -310,12 +437,16 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             raise self._encapsulation_error(exc) from exc
 
     def _refuse_implicit(self, descriptors: list[ProviderDescriptor]) -> None:
-        """Name every class the injector would build implicitly, in one error.
+        """In strict mode, name every class the injector would build implicitly, in one
+        error (the injector would stop at the first; a user fixing a module wants the
+        full list). The mocker, when set, is offered each one first.
 
-        The injector would stop at the first; a user fixing a module wants the full list.
         What a class injects is read with injector's own ``get_bindings``.
         """
+        if not self._strict:
+            return
         registered = {d.provide for d in descriptors} | {Injector, Binder}  # bound by injector
+        binder = self.injector.binder
         missing: list[tuple[tuple[str, ...], type, type]] = []
         seen: set[type] = set()
         queue = deque(
@@ -328,6 +459,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             seen.add(consumer)
             for dependency in get_bindings(consumer.__init__).values():
                 if dependency in registered or not isinstance(dependency, type):
+                    continue
+                if binder.offer_to_mocker(dependency):
                     continue
                 missing.append(((*path, consumer.__name__), consumer, dependency))
                 queue.append(((*path, consumer.__name__), dependency))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, get_origin
 
 from injector import (
     Binder,
@@ -23,7 +23,9 @@ from injector import (
     CircularDependency,
     ClassProvider,
     Injector,
+    InstanceProvider,
     Provider,
+    Scope,
     UnknownProvider,
     UnsatisfiedRequirement,
 )
@@ -75,12 +77,51 @@ class _CountingProvider(Provider[Any]):
 
 
 class _CountingBinder(Binder):
+    """Wraps class providers for counting, and offers unbound tokens to the mocker."""
+
     def __init__(
-        self, injector: Injector, ledger: Ledger, resolution: _Resolution, *, auto_bind: bool
+        self,
+        injector: Injector,
+        ledger: Ledger,
+        resolution: _Resolution,
+        *,
+        auto_bind: bool,
+        mocker: Callable[[Any], Any] | None,
+        on_mock: Callable[[Any, Any], None],
     ) -> None:
         super().__init__(injector, auto_bind=auto_bind)
         self._ledger = ledger
         self._resolution = resolution
+        self._mocker = mocker
+        self._on_mock = on_mock
+        self._asked: set[Any] = set()
+        self._mocked: set[Any] = set()
+
+    def get_binding(self, interface: Any) -> Any:
+        self.offer_to_mocker(interface)
+        return super().get_binding(interface)
+
+    def offer_to_mocker(self, interface: Any) -> bool:
+        """Ask the mocker, once per token, for a token nothing binds; bind its answer.
+        True when the token is bound to a mocker's answer."""
+        if self._mocker is None:
+            return False
+        if interface in self._mocked:
+            return True
+        if interface in self._asked or self.has_binding_for(interface):
+            return False
+        if get_origin(interface) is not None or (
+            isinstance(interface, type) and issubclass(interface, Scope)
+        ):
+            return False  # injector's own special keys: ProviderOf[X], scopes
+        self._asked.add(interface)
+        value = self._mocker(interface)
+        if value is None:
+            return False  # declined: the injector decides (auto-build, or strict error)
+        self.bind(interface, to=InstanceProvider(value))
+        self._mocked.add(interface)
+        self._on_mock(interface, value)
+        return True
 
     def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
@@ -104,13 +145,17 @@ class TestingInjector(Injector):
         *,
         auto_bind: bool,
         owner_module: Callable[[object], str | None],
+        mocker: Callable[[Any], Any] | None = None,
+        on_mock: Callable[[Any, Any], None] = lambda token, value: None,
     ) -> None:
         super().__init__(auto_bind=auto_bind)
         self._ledger = ledger
         self._resolution = _Resolution()
         self._owner_module = owner_module
         # Injector.__init__ hard-codes its Binder; swap in ours before anything is bound.
-        self.binder = _CountingBinder(self, ledger, self._resolution, auto_bind=auto_bind)
+        self.binder: _CountingBinder = _CountingBinder(
+            self, ledger, self._resolution, auto_bind=auto_bind, mocker=mocker, on_mock=on_mock
+        )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)
 

@@ -23,7 +23,9 @@ from nest_testing import _assertions
 from nest_testing._clients import PortalTransport, async_client, sync_client
 from nest_testing._container import TestingContainer
 from nest_testing._depends import count_depends
+from nest_testing._doubles import Doubles
 from nest_testing._ledger import ConstructionCounts, Ledger, Phase
+from nest_testing._routes import override_filters, override_guards
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import EncapsulationError, ScopeError, UnknownTokenError, UsageError
 
@@ -51,10 +53,24 @@ class TestingModule:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, container: TestingContainer, ledger: Ledger, root: type) -> None:
+    def __init__(
+        self,
+        container: TestingContainer,
+        ledger: Ledger,
+        root: type,
+        *,
+        guards: dict[type, object] | None = None,
+        filters: dict[type, object] | None = None,
+    ) -> None:
         self._container = container
         self._ledger = ledger
         self._root = root
+        self._guards = guards or {}
+        self._filters = filters or {}
+        self.mocks = Doubles("mock", container.mocks)
+        """The mocks consumers received, by token: from ``mock_provider`` and ``use_mocker``."""
+        self.spies = Doubles("spy", container.spies)
+        """The spies consumers received, by token, from ``spy_provider``."""
         self._app: PyNestApp | None = None
         self._depends: list[type] = []
         self._lifespan: LifespanManager | None = None
@@ -78,7 +94,10 @@ class TestingModule:
         await self._container.initialize_lifecycle()
         # As PyNestFactory.create: a fresh FastAPI app, routes registered by PyNestApp.
         self._app = PyNestApp(self._container, FastAPI())
-        self._depends = count_depends(self._app.http_server, self._ledger)
+        http_server = self._app.http_server
+        override_guards(http_server, self._guards)
+        override_filters(http_server, self._filters)
+        self._depends = count_depends(http_server, self._ledger)
         return LifespanManager(self._app.http_server, startup_timeout=None, shutdown_timeout=None)
 
     def _open_in_thread(self) -> None:

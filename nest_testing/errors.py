@@ -25,6 +25,7 @@ __all__ = [
     "ImplicitProviderError",
     "LifecycleHookError",
     "MissingProviderError",
+    "ModuleOverrideError",
     "NestTestingError",
     "ProviderConstructionError",
     "ScopeError",
@@ -95,6 +96,17 @@ class UnknownTokenError(NestTestingError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+class ModuleOverrideError(NestTestingError):
+    """``override_module(Old, New)``: ``New`` does not export every token ``Old`` exports,
+    so a module importing it could lose a dependency. The message names each one.
+
+    Example::
+
+        .override_module(DatabaseModule, InMemoryDatabaseModule).compile()
+        # ModuleOverrideError: ... InMemoryDatabaseModule does not export Session ...
+    """
 
 
 class MissingProviderError(NestTestingError):

@@ -151,3 +151,27 @@ def make_app(n_modules: int, n_providers: int) -> type:
         type(root_name, (), _name(root_name, app_name, {"__synthetic__": info}))
     )
     return root
+
+
+def _self_check(n_modules: int = 10, n_providers: int = 20) -> None:
+    """Build an app, check its annotations are real classes, and serve every route once."""
+    from nest.core import PyNestFactory
+    from starlette.testclient import TestClient
+
+    app_module = make_app(n_modules, n_providers)
+    info: SyntheticInfo = app_module.__synthetic__  # type: ignore[attr-defined]
+    for cls in [*itertools.chain.from_iterable(info.providers), *info.controllers]:
+        hints = {k: v for k, v in cls.__init__.__annotations__.items() if k != "return"}
+        assert all(isinstance(v, type) for v in hints.values()), (cls, hints)
+    app = PyNestFactory.create(app_module)
+    with TestClient(app.http_server) as client:
+        for path in info.routes:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code, response.text)
+    last = app.container.get(info.services[-1])
+    assert last.depth == n_modules * n_providers - 1, last.depth
+    print(f"{info.name}: {len(info.routes)} routes served, last service depth {last.depth}")
+
+
+if __name__ == "__main__":
+    _self_check()

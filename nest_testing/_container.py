@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
-from injector import Binder, Injector, InstanceProvider, Provider, get_bindings
+from injector import Injector, InstanceProvider, Provider
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
 from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
 from nest.common.provider import ProviderDescriptor
@@ -32,6 +32,7 @@ from nest.core.injector_module import PyNestInjectorModule
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
 from nest_testing._doubles import autospec, spy_on
+from nest_testing._graph import build_graph
 from nest_testing._injector import TestingInjector
 from nest_testing._ledger import Ledger
 from nest_testing._tokens import did_you_mean, token_name
@@ -255,6 +256,16 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         the synthetic testing root, so paths start at the user's ``AppModule``)."""
         return self._paths.get(ref.token, (ref.name,))
 
+    def statuses(self) -> dict[Hashable, str]:
+        """Each replaced token -> ``"overridden"``, ``"mocked"`` or ``"spied"``."""
+        kinds = {"override": "overridden", "mock": "mocked", "spy": "spied"}
+        status = {token: kinds[r.kind] for token, r in self._replacements.items()}
+        status.update(dict.fromkeys(self.mocks, "mocked"))
+        return status
+
+    def is_testing_root(self, ref: ModuleRef) -> bool:
+        return _is_root(ref)
+
     def descriptors_for(self, token: object) -> list[ProviderDescriptor]:
         """Every descriptor that provides ``token``, in module registration order;
         controllers included, as the singletons PyNest binds them as."""
@@ -332,17 +343,32 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return paths
 
     def _unknown_override(self, tokens: list[Hashable]) -> UnknownOverrideError:
-        modules = ", ".join(ref.name for ref in self._modules_by_depth() if not _is_root(ref))
-        provided = self.known_tokens
-        lines = [
-            f"  {token_name(t)}: no module in this testing module provides it."
-            + did_you_mean(t, provided)
-            for t in tokens
+        searched = [
+            "the testing module itself" if _is_root(ref) else ref.name
+            for ref in self._modules_by_depth()
+            if not _is_root(ref) or ref.compiled.provider_descriptors
         ]
+        provided = {
+            d.provide for ref in self._modules.values() for d in ref.compiled.provider_descriptors
+        }
+        lines = []
+        for token in tokens:
+            owner = self.owner_of(token)
+            if owner is not None:  # known, but not as a provider: a controller
+                lines.append(
+                    f"  {token_name(token)} is a controller of {owner.name}; controllers are "
+                    "built from their class and cannot be overridden. Override the providers "
+                    "it injects instead."
+                )
+            else:
+                lines.append(
+                    f"  {token_name(token)}: no module in this testing module provides it."
+                    + did_you_mean(token, provided)
+                )
         return UnknownOverrideError(
             "Cannot override what the graph does not provide:\n"
             + "\n".join(lines)
-            + f"\nModules searched: {modules or 'none (the testing module imports none)'}.\n"
+            + f"\nModules searched: {', '.join(searched) or 'none'}.\n"
             "Override the token a module lists in providers=[...] (the 'provide' key for "
             "dict providers), or add the provider with providers=[...] on the testing module.",
             token=tokens[0],
@@ -371,7 +397,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             if replacement.value_is_none:  # PyNest drops useValue None; an override keeps it
                 injector.binder.bind(token, to=InstanceProvider(None))  # type: ignore[arg-type]
         self._injector = injector
-        self._refuse_implicit(descriptors)
+        self._refuse_implicit()
         produced = {d.provide for d in descriptors if d.use_factory or d.use_existing}
         self._install_spies(injector, [t for t in self._spied() if t not in produced])
         # PyNest's second pass (build_injector), in declaration order; the one difference
@@ -380,7 +406,10 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             if descriptor.use_factory is not None:
                 await self._run_factory(injector, descriptor)
             elif descriptor.use_existing is not None:
-                with injector.origin(self.owner_path(descriptor.provide)):
+                with (
+                    injector.origin(self.owner_path(descriptor.provide)),
+                    injector.building(descriptor.provide, "alias"),
+                ):
                     existing = injector.get(descriptor.use_existing)
                 injector.binder.bind(descriptor.provide, to=InstanceProvider(existing))
         self._install_spies(injector, [t for t in self._spied() if t in produced])
@@ -402,8 +431,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         token = descriptor.provide
         replacement = self._replacements.get(token)
         with injector.origin(self.owner_path(token)):
-            args = [injector.get(dependency) for dependency in descriptor.inject]
             path = injector.path_to(token)
+            with injector.building(token, "factory") as construction:
+                args = [injector.get(dependency) for dependency in descriptor.inject]
         try:
             value = descriptor.use_factory(*args)
             if (
@@ -416,7 +446,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             raise ProviderConstructionError(
                 f"{' -> '.join(path)}: {exc!r}", path=path, token=token
             ) from exc
-        self._ledger.record(token, "factory")
+        self._ledger.commit(construction)
         injector.binder.bind(token, to=InstanceProvider(value))
 
     def _validate(self) -> None:
@@ -436,52 +466,53 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         except ProviderNotExportedException as exc:
             raise self._encapsulation_error(exc) from exc
 
-    def _refuse_implicit(self, descriptors: list[ProviderDescriptor]) -> None:
+    def _refuse_implicit(self) -> None:
         """In strict mode, name every class the injector would build implicitly, in one
         error (the injector would stop at the first; a user fixing a module wants the
-        full list). The mocker, when set, is offered each one first.
-
-        What a class injects is read with injector's own ``get_bindings``.
+        full list). The mocker, when set, is offered each one first; what it supplies
+        needs nothing further.
         """
         if not self._strict:
             return
-        registered = {d.provide for d in descriptors} | {Injector, Binder}  # bound by injector
+        graph = build_graph(self)
         binder = self.injector.binder
-        missing: list[tuple[tuple[str, ...], type, type]] = []
-        seen: set[type] = set()
+        missing: list[tuple[tuple[str, ...], Hashable]] = []
         queue = deque(
-            (self.owner_path(d.provide), d.use_class) for d in descriptors if d.use_class
+            (self.owner_path(token), token)
+            for token, node in graph.nodes.items()
+            if node.kind != "implicit"
         )
+        seen: set[Hashable] = set()
         while queue:
             path, consumer = queue.popleft()
             if consumer in seen:
                 continue
             seen.add(consumer)
-            for dependency in get_bindings(consumer.__init__).values():
-                if dependency in registered or not isinstance(dependency, type):
+            for dependency in graph.dependencies(consumer):
+                if graph.node(dependency).kind != "implicit":
                     continue
                 if binder.offer_to_mocker(dependency):
                     continue
-                missing.append(((*path, consumer.__name__), consumer, dependency))
-                queue.append(((*path, consumer.__name__), dependency))
+                consumer_path = (*path, token_name(consumer))
+                missing.append((consumer_path, dependency))
+                queue.append((consumer_path, dependency))
         if not missing:
             return
         lines = []
-        for path, consumer, dependency in missing:
-            module = (ref.name if (ref := self.owner_of(consumer)) else None) or (
-                f"the module of {path[-2]}" if len(path) > 1 else "the testing module"
-            )
+        for path, dependency in missing:
+            module = path[-2] if len(path) > 1 else "the testing module"
+            name = token_name(dependency)
             lines.append(
-                f"  {' -> '.join((*path, dependency.__name__))}: add {dependency.__name__} to "
-                f"providers=[...] of {module} (or import a module that exports it)."
+                f"  {' -> '.join((*path, name))}: add {name} to providers=[...] of {module} "
+                "(or import a module that exports it)."
             )
-        first_path, _, first_dependency = missing[0]
-        names = ", ".join(dict.fromkeys(d.__name__ for _, _, d in missing))
+        first_path, first_dependency = missing[0]
+        names = ", ".join(dict.fromkeys(token_name(d) for _, d in missing))
         raise ImplicitProviderError(
             f"strict(): {names} would be built implicitly by the injector: no module "
             "registers them, so each consumer would get its own unscoped instance.\n"
             + "\n".join(lines),
-            path=(*first_path, first_dependency.__name__),
+            path=(*first_path, token_name(first_dependency)),
             token=first_dependency,
         )
 
@@ -540,6 +571,12 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                 return instances
         finally:
             self._collecting = None
+
+    def _get_module_instance(self, module_ref: ModuleRef) -> Any:
+        instance = super()._get_module_instance(module_ref)
+        if instance is not None:
+            self._hook_owners.setdefault(id(instance), self.path_of(module_ref))
+        return instance
 
     async def _call_hook(self, instance: Any, method_name: str, *args: Any) -> None:
         try:

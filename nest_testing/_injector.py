@@ -169,6 +169,19 @@ class TestingInjector(Injector):
         finally:
             self._resolution.origin = saved
 
+    @contextmanager
+    def building(self, token: Hashable, via: str) -> Iterator[Construction]:
+        """Resolve, within the block, as ``token``'s own dependencies (a factory's
+        ``inject`` list, an alias target): errors name it, injections are recorded for
+        it. The caller commits the construction when it succeeds."""
+        construction = self._ledger.begin(token, via)
+        stack = self._resolution.stack
+        stack.append(construction)
+        try:
+            yield construction
+        finally:
+            stack.pop()
+
     def get(self, interface: Any, scope: Any = None) -> Any:
         stack = self._resolution.stack
         consumer = stack[-1] if stack else None

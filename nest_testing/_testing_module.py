@@ -24,6 +24,7 @@ from nest_testing._clients import PortalTransport, async_client, sync_client
 from nest_testing._container import TestingContainer
 from nest_testing._depends import count_depends
 from nest_testing._doubles import Doubles
+from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._ledger import ConstructionCounts, Ledger, Phase
 from nest_testing._routes import override_filters, override_guards
 from nest_testing._tokens import did_you_mean, token_name
@@ -213,6 +214,17 @@ class TestingModule:
         """The ``PyNestApp``, built by PyNest's own code."""
         assert self._app is not None
         return self._app
+
+    @property
+    def graph(self) -> ModuleGraph:
+        """The dependency graph: modules, providers, controllers, who injects whom, with
+        overrides and doubles marked. ``graph.to_mermaid()`` draws it.
+
+        Example::
+
+            assert module.graph.node(Logger).status == "overridden"
+        """
+        return build_graph(self._container)
 
     @property
     def http_server(self) -> FastAPI:

@@ -1,0 +1,180 @@
+"""The dependency graph of a testing module: modules, providers, who needs whom."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from injector import Binder, Injector, get_bindings
+
+from nest_testing._tokens import token_name
+from nest_testing.errors import UnknownTokenError
+
+if TYPE_CHECKING:
+    from nest_testing._container import TestingContainer
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """A provider or controller in the graph.
+
+    ``kind`` is ``"provider"``, ``"controller"`` or ``"implicit"`` (a class no module
+    registers, which the injector builds on demand); ``status`` is ``"real"``,
+    ``"overridden"``, ``"mocked"`` or ``"spied"``; ``module`` is the owning module's name
+    (``None`` for implicit classes).
+    """
+
+    token: Hashable
+    name: str
+    kind: str
+    module: str | None
+    status: str = "real"
+
+
+@dataclass(frozen=True)
+class ModuleGraph:
+    """``module.graph``: what the testing module is made of.
+
+    Example::
+
+        graph = module.graph
+        assert graph.node(Logger).module == "CoreModule"
+        assert ItemService in graph.dependents(Logger)
+        assert graph.node(EmailService).status == "mocked"
+        print(graph.to_mermaid())
+    """
+
+    modules: Mapping[str, tuple[str, ...]]
+    """Each module's name -> the names of the modules it imports."""
+    nodes: Mapping[Hashable, GraphNode]
+    """Each token -> its node."""
+    edges: tuple[tuple[Hashable, Hashable], ...] = field(default=())
+    """``(consumer, dependency)`` pairs: constructor parameters, factory ``inject``
+    lists and ``useExisting`` aliases."""
+
+    def node(self, token: Hashable) -> GraphNode:
+        """The node for ``token``."""
+        try:
+            return self.nodes[token]
+        except KeyError:
+            raise UnknownTokenError(
+                f"{token_name(token)} is not in this testing module's graph.", token=token
+            ) from None
+
+    def dependencies(self, token: Hashable) -> list[Hashable]:
+        """What ``token`` injects."""
+        self.node(token)
+        return [dependency for consumer, dependency in self.edges if consumer == token]
+
+    def dependents(self, token: Hashable) -> list[Hashable]:
+        """Who injects ``token``."""
+        self.node(token)
+        return [consumer for consumer, dependency in self.edges if dependency == token]
+
+    def to_mermaid(self) -> str:
+        """A Mermaid flowchart: one box per module holding its providers and controllers,
+        an arrow from each consumer to what it injects, doubles and overrides marked."""
+        ids = {token: f"n{index}" for index, token in enumerate(self.nodes)}
+        lines = ["flowchart LR"]
+        by_module: dict[str | None, list[GraphNode]] = {}
+        for node in self.nodes.values():
+            by_module.setdefault(node.module, []).append(node)
+        for index, module in enumerate(self.modules):
+            lines.append(f'  subgraph m{index}["{_escape(module)}"]')
+            lines.extend(f"    {ids[n.token]}{_shape(n)}" for n in by_module.get(module, []))
+            lines.append("  end")
+        lines.extend(f"  {ids[n.token]}{_shape(n)}" for n in by_module.get(None, []))
+        names = list(self.modules)
+        for module, imports in self.modules.items():
+            lines.extend(
+                f"  m{names.index(module)} -. imports .-> m{names.index(i)}"
+                for i in imports
+                if i in self.modules
+            )
+        lines.extend(f"  {ids[c]} --> {ids[d]}" for c, d in self.edges if c in ids and d in ids)
+        for status, style in _STYLES.items():
+            marked = [ids[n.token] for n in self.nodes.values() if n.status == status]
+            if marked:
+                lines.append(f"  classDef {status} {style}")
+                lines.append(f"  class {','.join(marked)} {status}")
+        return "\n".join(lines) + "\n"
+
+
+_STYLES = {
+    "overridden": "fill:#fff3cd,stroke:#b58900",
+    "mocked": "fill:#e2e3ff,stroke:#4b4bb5",
+    "spied": "fill:#d4f5e9,stroke:#2a8a62",
+    "implicit": "fill:#f8d7da,stroke:#b02a37,stroke-dasharray:4",
+}
+
+
+def _escape(text: str) -> str:
+    return re.sub(r'["\[\]<>]', "", text)
+
+
+def _shape(node: GraphNode) -> str:
+    label = _escape(node.name)
+    if node.status != "real":
+        label += f" ({node.status})"
+    if node.kind == "implicit":
+        label += " (implicit)"
+        return f'["{label}"]:::implicit'
+    return f'(["{label}"])' if node.kind == "controller" else f'["{label}"]'
+
+
+def build_graph(container: TestingContainer) -> ModuleGraph:
+    """The graph of a container whose modules are registered (no instance is built)."""
+    modules: dict[str, tuple[str, ...]] = {}
+    nodes: dict[Hashable, GraphNode] = {}
+    edges: list[tuple[Hashable, Hashable]] = []
+    statuses = container.statuses()
+    for ref in container.module_refs():
+        if container.is_testing_root(ref) and not (
+            ref.compiled.provider_descriptors or ref.compiled.controllers
+        ):
+            continue
+        modules[ref.name] = tuple(m.__name__ for m in ref.compiled.imports)
+        for descriptor in ref.compiled.provider_descriptors:
+            token = descriptor.provide
+            nodes.setdefault(
+                token,
+                GraphNode(
+                    token, token_name(token), "provider", ref.name, statuses.get(token, "real")
+                ),
+            )
+            if descriptor.use_class is not None:
+                edges.extend((token, d) for d in _injected(descriptor.use_class))
+            edges.extend((token, d) for d in descriptor.inject or ())
+            if descriptor.use_existing is not None:
+                edges.append((token, descriptor.use_existing))
+        for controller in ref.compiled.controllers:
+            nodes.setdefault(
+                controller, GraphNode(controller, token_name(controller), "controller", ref.name)
+            )
+            edges.extend((controller, d) for d in _injected(controller))
+    # Classes injected but registered nowhere: built implicitly, shown as such.
+    pending = [d for _, d in edges if d not in nodes]
+    while pending:
+        dependency = pending.pop()
+        if dependency in nodes or not isinstance(dependency, type):
+            continue
+        nodes[dependency] = GraphNode(
+            dependency, token_name(dependency), "implicit", None, statuses.get(dependency, "real")
+        )
+        injected = _injected(dependency)
+        edges.extend((dependency, d) for d in injected)
+        pending.extend(injected)
+    unique_edges = tuple(dict.fromkeys(e for e in edges if e[1] in nodes))
+    return ModuleGraph(modules=modules, nodes=nodes, edges=unique_edges)
+
+
+def _injected(cls: type) -> list[Hashable]:
+    """What the injector passes to ``cls``'s constructor (injector's own reading)."""
+    init = cls.__init__  # type: ignore[misc]  # the class's own constructor, as injector reads it
+    return [
+        dependency
+        for dependency in get_bindings(init).values()
+        if dependency not in (Injector, Binder)
+    ]

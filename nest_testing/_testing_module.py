@@ -343,6 +343,15 @@ class TestingModule:
             )
         return ModuleView(self, ref)
 
+    def _singleton_tokens(self) -> list[Hashable]:
+        """Tokens registered (everywhere) as singletons, controllers included."""
+        tokens = dict.fromkeys(self._container.known_tokens)
+        return [
+            token
+            for token in tokens
+            if all(d.scope == Scope.SINGLETON for d in self._container.descriptors_for(token))
+        ]
+
     def _known_tokens(self) -> set[Hashable]:
         return self._container.known_tokens | set(self._depends)
 

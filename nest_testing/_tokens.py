@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from nest.common.provider import InjectionToken
 
@@ -27,7 +27,9 @@ def _bare_name(token: object) -> str:
     return str(token)
 
 
-def did_you_mean(token: object, candidates: Iterable[Hashable]) -> str:
+def did_you_mean(
+    token: object, candidates: Iterable[Hashable], render: Callable[[object], str] = token_name
+) -> str:
     """`` Did you mean: Logger?`` for the closest candidate names, or ``""``."""
     by_name: dict[str, Hashable] = {}
     for candidate in candidates:
@@ -35,4 +37,4 @@ def did_you_mean(token: object, candidates: Iterable[Hashable]) -> str:
     close = difflib.get_close_matches(_bare_name(token).lower(), by_name, n=3, cutoff=0.6)
     if not close:
         return ""
-    return " Did you mean: " + ", ".join(token_name(by_name[name]) for name in close) + "?"
+    return " Did you mean: " + ", ".join(render(by_name[name]) for name in close) + "?"

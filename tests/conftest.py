@@ -1,1 +1,3 @@
-"""Shared fixtures for nest-testing's own suite."""
+"""Shared configuration for nest-testing's own suite."""
+
+pytest_plugins = ["pytester"]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, overload
 from nest.common.module import ModuleCompiler
 from nest.common.provider import ProviderDescriptor
 from nest.core.decorators.module import Module
+from nest.core.pynest_application import PyNestApp
 
 from nest_testing._container import Plan, Replacement, TestingContainer
 from nest_testing._ledger import Ledger
@@ -170,6 +171,7 @@ class TestingModuleBuilder:
         self._guards: dict[type, object] = {}
         self._filters: dict[type, object] = {}
         self._mocker: Callable[[Any], Any] | None = None
+        self._configure: list[Callable[[PyNestApp], object]] = []
         self._pending: dict[Hashable, str] = {}
         self._strict = False
         self._compiled = False
@@ -312,6 +314,22 @@ class TestingModuleBuilder:
         """
         return self._route_override(self._filters, "override_filter", filter, replacement)
 
+    def configure_app(self, configure: Callable[[PyNestApp], object]) -> Self:
+        """Call ``configure(app)`` with the ``PyNestApp`` after its routes are registered
+        and before its lifespan starts: do here what your ``main.py`` does after
+        ``PyNestFactory.create`` (global filters, middleware, event handlers). Callbacks
+        run in the order given.
+
+        Example::
+
+            builder.configure_app(lambda app: app.use_global_filters(AllExceptionsFilter()))
+        """
+        self._check_open()
+        if not callable(configure):
+            raise UsageError(f"configure_app() expects a callable, got {configure!r}.")
+        self._configure.append(configure)
+        return self
+
     def _route_override(
         self, table: dict[type, object], method: str, target: type, replacement: object
     ) -> Any:
@@ -398,7 +416,12 @@ class TestingModuleBuilder:
         container = TestingContainer(ledger=ledger, plan=plan)
         container.add_root(root)
         return TestingModule(
-            container, ledger, root, guards=dict(self._guards), filters=dict(self._filters)
+            container,
+            ledger,
+            root,
+            guards=dict(self._guards),
+            filters=dict(self._filters),
+            configure=list(self._configure),
         )
 
 

@@ -191,6 +191,12 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._owners: dict[Hashable, ModuleRef] = {}
         self._hook_owners: dict[int, tuple[str, ...]] = {}
         self._collecting: tuple[str, ...] | None = None
+        # Startup bookkeeping, so that a failed startup can still shut down what started.
+        self._lifecycle_seen: dict[str, list[Any]] = {}
+        self._init_failed: set[int] = set()
+        self._aborting = False
+        self._shutting_down = False
+        self._shutdown_errors: list[LifecycleHookError] = []
 
     # ── the module graph ──────────────────────────────────────────────────────
 
@@ -561,6 +567,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return instance
 
     def _get_module_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:
+        if self._aborting:  # only what started, nothing new is built
+            return [i for i in self._lifecycle_seen.get(module_ref.token, []) if self._started(i)]
         # Remember which token (in which module) each hook receiver came from, so a hook
         # that raises can be named; PyNest resolves them through self.get().
         path = self.path_of(module_ref)
@@ -568,9 +576,14 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         try:
             with self.resolving_for(path):
                 instances: list[Any] = super()._get_module_lifecycle_instances(module_ref)
-                return instances
         finally:
             self._collecting = None
+        if not self._shutting_down:
+            self._lifecycle_seen[module_ref.token] = instances
+        return instances
+
+    def _started(self, instance: Any) -> bool:
+        return id(instance) not in self._init_failed
 
     def _get_module_instance(self, module_ref: ModuleRef) -> Any:
         instance = super()._get_module_instance(module_ref)
@@ -581,11 +594,54 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     async def _call_hook(self, instance: Any, method_name: str, *args: Any) -> None:
         try:
             await super()._call_hook(instance, method_name, *args)
-        except NestTestingError:
-            raise
+        except LifecycleHookError as error:
+            self._hook_failed(instance, method_name, error)
         except Exception as exc:
-            owner = self._hook_owners.get(id(instance), (type(instance).__name__,))
-            path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+            self._hook_failed(instance, method_name, self._hook_error(instance, method_name, exc))
+
+    def _hook_failed(self, instance: Any, method_name: str, error: LifecycleHookError) -> None:
+        if method_name == "on_module_init":
+            self._init_failed.add(id(instance))
+        if not self._shutting_down:
+            raise error
+        self._shutdown_errors.append(error)  # the other shutdown hooks still run
+
+    def _hook_error(self, instance: Any, method_name: str, exc: Exception) -> LifecycleHookError:
+        owner = self._hook_owners.get(id(instance), (type(instance).__name__,))
+        path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+        error = LifecycleHookError(f"{' -> '.join(path)}: {exc!r}", path=path, token=None)
+        error.__cause__ = exc
+        return error
+
+    async def shutdown_lifecycle(self, signal: str | None = None) -> None:
+        """PyNest's shutdown, with every hook run even when some raise; the errors are
+        raised together afterwards."""
+        self._shutting_down = True
+        self._shutdown_errors = []
+        try:
+            await super().shutdown_lifecycle(signal)
+        finally:
+            self._shutting_down = False
+        errors = self._shutdown_errors
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
             raise LifecycleHookError(
-                f"{' -> '.join(path)}: {exc!r}", path=path, token=None
-            ) from exc
+                f"{len(errors)} shutdown hooks raised (all hooks ran):\n"
+                + "\n".join(f"  {error}" for error in errors),
+                path=errors[0].path,
+            ) from errors[0].__cause__
+
+    async def abort_startup(self) -> list[LifecycleHookError]:
+        """After a failed startup: run the shutdown hooks of the providers that started
+        (PyNest would leave them running), and return what those hooks raised."""
+        if not self._lifecycle_seen or self._lifecycle_shutdown:
+            return []
+        self._aborting = True
+        try:
+            await self.shutdown_lifecycle()
+        except LifecycleHookError:
+            pass  # reported through the return value; the startup error is what matters
+        finally:
+            self._aborting = False
+        return list(self._shutdown_errors)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Hashable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -28,7 +29,14 @@ from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._ledger import ConstructionCounts, Ledger, Phase
 from nest_testing._routes import override_filters, override_guards
 from nest_testing._tokens import did_you_mean, token_name
-from nest_testing.errors import EncapsulationError, ScopeError, UnknownTokenError, UsageError
+from nest_testing.errors import (
+    EncapsulationError,
+    LifecycleHookError,
+    NestTestingError,
+    ScopeError,
+    UnknownTokenError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -62,12 +70,14 @@ class TestingModule:
         *,
         guards: dict[type, object] | None = None,
         filters: dict[type, object] | None = None,
+        configure: list[Callable[[PyNestApp], object]] | None = None,
     ) -> None:
         self._container = container
         self._ledger = ledger
         self._root = root
         self._guards = guards or {}
         self._filters = filters or {}
+        self._configure = configure or []
         self.mocks = Doubles("mock", container.mocks)
         """The mocks consumers received, by token: from ``mock_provider`` and ``use_mocker``."""
         self.spies = Doubles("spy", container.spies)
@@ -98,6 +108,8 @@ class TestingModule:
         http_server = self._app.http_server
         override_guards(http_server, self._guards)
         override_filters(http_server, self._filters)
+        for configure in self._configure:
+            configure(self._app)
         self._depends = count_depends(http_server, self._ledger)
         return LifespanManager(self._app.http_server, startup_timeout=None, shutdown_timeout=None)
 
@@ -105,18 +117,52 @@ class TestingModule:
         with ExitStack() as stack:
             portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
             self._portal = portal
-            self._lifespan = portal.call(self._start)
-            stack.enter_context(portal.wrap_async_context_manager(self._lifespan))
+            try:
+                self._lifespan = portal.call(self._start)
+                stack.enter_context(portal.wrap_async_context_manager(self._started_lifespan()))
+            except BaseException as exc:
+                portal.call(self._abort, exc)
+                raise
             self._exit = stack.pop_all()
         self._ledger.phase = Phase.REQUEST
 
     async def _open_on_loop(self) -> None:
         self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
-            self._lifespan = await self._start()
-            await stack.enter_async_context(self._lifespan)
+            try:
+                self._lifespan = await self._start()
+                await stack.enter_async_context(self._started_lifespan())
+            except BaseException as exc:
+                await self._abort(exc)
+                raise
             self._aexit = stack.pop_all()
         self._ledger.phase = Phase.REQUEST
+
+    @asynccontextmanager
+    async def _started_lifespan(self) -> AsyncIterator[None]:
+        """The app's ASGI lifespan; a failing startup (a FastAPI startup handler, a
+        lifespan function) is named as such."""
+        assert self._lifespan is not None
+        try:
+            await self._lifespan.__aenter__()
+        except Exception as exc:
+            raise LifecycleHookError(
+                f"lifespan startup: {exc!r}", path=("lifespan startup",)
+            ) from exc
+        try:
+            yield
+        except BaseException:
+            await self._lifespan.__aexit__(*sys.exc_info())
+            raise
+        await self._lifespan.__aexit__(None, None, None)
+
+    async def _abort(self, exc: BaseException) -> None:
+        """Shut down what started before ``exc`` stopped the startup."""
+        self._closed = True
+        self._ledger.phase = Phase.SHUTDOWN
+        errors = await self._container.abort_startup()
+        if isinstance(exc, NestTestingError):
+            exc.shutdown_errors = tuple(errors)
 
     def _begin_close(self) -> bool:
         with self._close_lock:

@@ -57,6 +57,9 @@ class NestTestingError(Exception):
         super().__init__(message)
         self.path: tuple[str, ...] = tuple(path)
         self.token = token
+        self.shutdown_errors: tuple[NestTestingError, ...] = ()
+        """When startup failed: what the shutdown hooks of the providers that had
+        started raised while they were shut down (they all ran)."""
 
 
 class UsageError(NestTestingError):

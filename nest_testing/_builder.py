@@ -10,8 +10,9 @@ from nest.common.provider import ProviderDescriptor
 from nest.core.decorators.module import Module
 from nest.core.pynest_application import PyNestApp
 
-from nest_testing._container import Plan, Replacement, TestingContainer
+from nest_testing._container import TestingContainer
 from nest_testing._ledger import Ledger
+from nest_testing._plan import Plan, Replacement
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
 from nest_testing.errors import NestTestingError, UsageError

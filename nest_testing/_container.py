@@ -15,26 +15,25 @@ lifecycle hook order and concurrency, is PyNest's own code.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 from injector import Injector, InstanceProvider, Provider
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
-from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
 from nest.common.provider import ProviderDescriptor
 from nest.core.encapsulation import validate_module_encapsulation
 from nest.core.injector_module import PyNestInjectorModule
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
-from nest_testing._doubles import autospec, spy_on
+from nest_testing._doubles import spy_on
 from nest_testing._graph import build_graph
 from nest_testing._injector import TestingInjector
 from nest_testing._ledger import Ledger
+from nest_testing._plan import OverridingCompiler, Plan, exported_tokens
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import (
     CircularDependencyError,
@@ -45,101 +44,9 @@ from nest_testing.errors import (
     NestTestingError,
     ProviderConstructionError,
     UnknownOverrideError,
-    UsageError,
 )
 
 _VIOLATION = re.compile(r"✗ (\S+) \(in module (\S+)\) depends on ([^,\n]+),")
-
-
-@dataclasses.dataclass(frozen=True)
-class Replacement:
-    """What the builder asked for in place of a token's provider.
-
-    ``kind`` is ``"override"`` (``descriptor`` replaces the original), ``"mock"`` (an
-    autospec of the original's class, configured with ``attrs``) or ``"spy"`` (the
-    original, wrapped once built).
-    """
-
-    kind: str
-    descriptor: ProviderDescriptor | None = None
-    value_is_none: bool = False
-    await_factory: bool = False
-    attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    """Everything a builder collected that changes how the graph is compiled."""
-
-    replacements: Mapping[Hashable, Replacement] = dataclasses.field(default_factory=dict)
-    modules: Mapping[type, type] = dataclasses.field(default_factory=dict)
-    strict: bool = False
-    mocker: Callable[[Any], Any] | None = None
-
-
-def _spec_class(descriptor: ProviderDescriptor) -> type:
-    if descriptor.use_class is not None:
-        return cast(type, descriptor.use_class)
-    if isinstance(descriptor.provide, type):
-        return descriptor.provide
-    if descriptor.use_value is not None:
-        return type(descriptor.use_value)
-    name = token_name(descriptor.provide)
-    raise UsageError(
-        f"mock_provider({name}): {name} is provided by a factory or an alias, so its class "
-        "is unknown until it runs. Override it with a mock you make: "
-        f"override_provider({name}, create_autospec(TheClass, instance=True))."
-    )
-
-
-class _OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
-    """PyNest's module compiler, with the plan applied to each compiled module: replaced
-    descriptors, mocks, replaced imported modules. Every change lands in this container's
-    own ``CompiledModule`` copies; nothing shared is mutated."""
-
-    def __init__(self, token_factory: ModuleTokenFactory, plan: Plan) -> None:
-        super().__init__(token_factory)
-        self._plan = plan
-        self.applied: set[Hashable] = set()
-        self.replaced_modules: set[type] = set()
-        self.mocks: dict[Hashable, Any] = {}
-
-    def compile(self, metatype: type[Any]) -> CompiledModule:
-        compiled = super().compile(metatype)
-        plan = self._plan
-        if plan.modules:
-            compiled = dataclasses.replace(
-                compiled,
-                imports=[self._module(m) for m in compiled.imports],
-                exports=[self._module(e) if isinstance(e, type) else e for e in compiled.exports],
-            )
-        if not plan.replacements:
-            return compiled
-        descriptors = [self._descriptor(d) for d in compiled.provider_descriptors]
-        return dataclasses.replace(compiled, provider_descriptors=descriptors)
-
-    def _module(self, module: type) -> type:
-        replacement = self._plan.modules.get(module)
-        if replacement is None:
-            return module
-        self.replaced_modules.add(module)
-        return replacement
-
-    def _descriptor(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
-        token = descriptor.provide
-        replacement = self._plan.replacements.get(token)
-        if replacement is None:
-            return descriptor
-        self.applied.add(token)
-        if replacement.kind == "spy":
-            return descriptor
-        if replacement.kind == "mock":
-            if token not in self.mocks:
-                self.mocks[token] = autospec(_spec_class(descriptor), dict(replacement.attrs))
-            return ProviderDescriptor(provide=token, use_value=self.mocks[token])
-        assert replacement.descriptor is not None
-        # A fresh descriptor keeps the original's scope; the original is never touched.
-        return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
 
 
 class _SpyingProvider(Provider[Any]):
@@ -158,19 +65,6 @@ def _is_root(ref: ModuleRef) -> bool:
     return bool(getattr(ref.metatype, "__nest_testing_root__", False))
 
 
-def _exported_tokens(module: type, seen: frozenset[type] = frozenset()) -> set[Hashable]:
-    """What a module class exports, following re-exported modules (as PyNest resolves
-    exports for encapsulation)."""
-    tokens: set[Hashable] = set()
-    for export in getattr(module, "exports", None) or []:
-        if getattr(export, "__is_module__", False):
-            if export not in seen:
-                tokens |= _exported_tokens(export, seen | {module})
-        else:
-            tokens.add(export)
-    return tokens
-
-
 class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is untyped
     """``PyNestContainer`` with overrides, counting, strict mode and path-naming errors."""
 
@@ -182,7 +76,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._plan = plan
         self._replacements = plan.replacements
         self._strict = plan.strict
-        self._compiler = _OverridingCompiler(self._module_token_factory, plan)
+        self._compiler = OverridingCompiler(self._module_token_factory, plan)
         self.mocks: dict[Hashable, Any] = self._compiler.mocks
         self.spies: dict[Hashable, Any] = {}
         self._module_compiler = self._compiler
@@ -223,7 +117,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                 token=unused[0],
             )
         for old, new in self._plan.modules.items():
-            lost = [t for t in _exported_tokens(old) if t not in _exported_tokens(new)]
+            lost = [t for t in exported_tokens(old) if t not in exported_tokens(new)]
             if lost:
                 raise ModuleOverrideError(
                     f"override_module({old.__name__}, {new.__name__}): {new.__name__} does "

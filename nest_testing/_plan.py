@@ -1,0 +1,124 @@
+"""The testing module's plan, and PyNest's module compiler applying it.
+
+A :class:`Plan` is everything a builder collected that changes how the module graph is
+compiled: replaced providers (overrides, mocks, spies), replaced modules, strict mode,
+the mocker. :class:`OverridingCompiler` applies it to each ``CompiledModule`` of one
+container, so every change lands in that container's own copies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, cast
+
+from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
+from nest.common.provider import ProviderDescriptor
+
+from nest_testing._doubles import autospec
+from nest_testing._tokens import token_name
+from nest_testing.errors import UsageError
+
+
+@dataclasses.dataclass(frozen=True)
+class Replacement:
+    """What the builder asked for in place of a token's provider.
+
+    ``kind`` is ``"override"`` (``descriptor`` replaces the original), ``"mock"`` (an
+    autospec of the original's class, configured with ``attrs``) or ``"spy"`` (the
+    original, wrapped once built).
+    """
+
+    kind: str
+    descriptor: ProviderDescriptor | None = None
+    value_is_none: bool = False
+    await_factory: bool = False
+    attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything a builder collected that changes how the graph is compiled."""
+
+    replacements: Mapping[Hashable, Replacement] = dataclasses.field(default_factory=dict)
+    modules: Mapping[type, type] = dataclasses.field(default_factory=dict)
+    strict: bool = False
+    mocker: Callable[[Any], Any] | None = None
+
+
+def _spec_class(descriptor: ProviderDescriptor) -> type:
+    if descriptor.use_class is not None:
+        return cast(type, descriptor.use_class)
+    if isinstance(descriptor.provide, type):
+        return descriptor.provide
+    if descriptor.use_value is not None:
+        return type(descriptor.use_value)
+    name = token_name(descriptor.provide)
+    raise UsageError(
+        f"mock_provider({name}): {name} is provided by a factory or an alias, so its class "
+        "is unknown until it runs. Override it with a mock you make: "
+        f"override_provider({name}, create_autospec(TheClass, instance=True))."
+    )
+
+
+class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
+    """PyNest's module compiler, with the plan applied to each compiled module: replaced
+    descriptors, mocks, replaced imported modules. Every change lands in this container's
+    own ``CompiledModule`` copies; nothing shared is mutated."""
+
+    def __init__(self, token_factory: ModuleTokenFactory, plan: Plan) -> None:
+        super().__init__(token_factory)
+        self._plan = plan
+        self.applied: set[Hashable] = set()
+        self.replaced_modules: set[type] = set()
+        self.mocks: dict[Hashable, Any] = {}
+
+    def compile(self, metatype: type[Any]) -> CompiledModule:
+        compiled = super().compile(metatype)
+        plan = self._plan
+        if plan.modules:
+            compiled = dataclasses.replace(
+                compiled,
+                imports=[self._module(m) for m in compiled.imports],
+                exports=[self._module(e) if isinstance(e, type) else e for e in compiled.exports],
+            )
+        if not plan.replacements:
+            return compiled
+        descriptors = [self._descriptor(d) for d in compiled.provider_descriptors]
+        return dataclasses.replace(compiled, provider_descriptors=descriptors)
+
+    def _module(self, module: type) -> type:
+        replacement = self._plan.modules.get(module)
+        if replacement is None:
+            return module
+        self.replaced_modules.add(module)
+        return replacement
+
+    def _descriptor(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
+        token = descriptor.provide
+        replacement = self._plan.replacements.get(token)
+        if replacement is None:
+            return descriptor
+        self.applied.add(token)
+        if replacement.kind == "spy":
+            return descriptor
+        if replacement.kind == "mock":
+            if token not in self.mocks:
+                self.mocks[token] = autospec(_spec_class(descriptor), dict(replacement.attrs))
+            return ProviderDescriptor(provide=token, use_value=self.mocks[token])
+        assert replacement.descriptor is not None
+        # A fresh descriptor keeps the original's scope; the original is never touched.
+        return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
+
+
+def exported_tokens(module: type, seen: frozenset[type] = frozenset()) -> set[Hashable]:
+    """What a module class exports, following re-exported modules (as PyNest resolves
+    exports for encapsulation)."""
+    tokens: set[Hashable] = set()
+    for export in getattr(module, "exports", None) or []:
+        if getattr(export, "__is_module__", False):
+            if export not in seen:
+                tokens |= exported_tokens(export, seen | {module})
+        else:
+            tokens.add(export)
+    return tokens

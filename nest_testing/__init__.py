@@ -21,6 +21,8 @@ from nest_testing._builder import (
     Test,
     TestingModuleBuilder,
 )
+from nest_testing._doubles import Doubles
+from nest_testing._graph import GraphNode, ModuleGraph
 from nest_testing._ledger import ConstructionCounts, Phase
 from nest_testing._testing_module import ModuleView, TestingModule
 from nest_testing.errors import (
@@ -41,10 +43,13 @@ from nest_testing.errors import (
 __all__ = [
     "CircularDependencyError",
     "ConstructionCounts",
+    "Doubles",
     "EncapsulationError",
+    "GraphNode",
     "ImplicitProviderError",
     "LifecycleHookError",
     "MissingProviderError",
+    "ModuleGraph",
     "ModuleOverrideError",
     "ModuleView",
     "NestTestingError",

@@ -10,14 +10,18 @@ Its ``TestClient`` is handed that portal instead of starting a loop of its own, 
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import httpx2
 from anyio.from_thread import BlockingPortal
 from starlette.types import ASGIApp
 
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
-def sync_client(app: ASGIApp, portal: BlockingPortal) -> httpx2.Client:
+
+def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
     """A starlette ``TestClient`` that runs ``app`` on ``portal``'s loop."""
     # Imported here: starlette.testclient warns at import when it has to fall back to
     # httpx, and nothing should warn before a client is asked for.

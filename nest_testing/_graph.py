@@ -24,6 +24,11 @@ class GraphNode:
     registers, which the injector builds on demand); ``status`` is ``"real"``,
     ``"overridden"``, ``"mocked"`` or ``"spied"``; ``module`` is the owning module's name
     (``None`` for implicit classes).
+
+    Example::
+
+        node = module.graph.node(Logger)
+        assert (node.kind, node.module, node.status) == ("provider", "CoreModule", "real")
     """
 
     token: Hashable

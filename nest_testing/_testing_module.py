@@ -39,6 +39,7 @@ from nest_testing.errors import (
 )
 
 if TYPE_CHECKING:
+    from starlette.testclient import TestClient
     from typing_extensions import Self
 
 T = TypeVar("T")
@@ -89,7 +90,7 @@ class TestingModule:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exit: ExitStack | None = None
         self._aexit: AsyncExitStack | None = None
-        self._client: Any = None
+        self._client: TestClient | None = None
         self._closed = False
         self._close_lock = threading.Lock()
         self.constructions = ConstructionCounts(ledger, self._known_tokens)
@@ -279,7 +280,7 @@ class TestingModule:
         return server
 
     @property
-    def client(self) -> Any:
+    def client(self) -> TestClient:
         """A started starlette ``TestClient`` on the module's loop; closed with the module.
 
         Only for modules from ``compile()``; with ``compile_async()`` use

@@ -19,7 +19,7 @@ import importlib
 import inspect
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from nest.common.module import ModuleCompiler
@@ -28,6 +28,9 @@ from nest_testing._builder import Test, TestingModuleBuilder
 from nest_testing._report import construction_report, singleton_violations
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import did_you_mean
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 try:
     import pytest_asyncio
@@ -271,7 +274,7 @@ def nest_app(
 
 
 @pytest.fixture
-def nest_client(nest_app: TestingModule) -> Any:
+def nest_client(nest_app: TestingModule) -> TestClient:
     """``nest_app.client``: a started starlette ``TestClient`` on the module's loop.
 
     Example::

@@ -1,0 +1,42 @@
+"""The public surface: every exported name is documented, with an example."""
+
+import inspect
+
+import pytest
+
+import nest_testing
+
+
+@pytest.mark.parametrize("name", nest_testing.__all__)
+def test_every_public_name_has_a_docstring_with_an_example(name: str) -> None:
+    obj = getattr(nest_testing, name)
+    doc = inspect.getdoc(obj) or ""
+    assert doc.strip(), f"{name} has no docstring"
+    if inspect.isclass(obj) and not issubclass(obj, Exception) and name != "Phase":
+        assert "Example" in doc, f"{name}'s docstring has no example"
+
+
+def public_methods() -> list[tuple[str, str]]:
+    found = []
+    for name in nest_testing.__all__:
+        obj = getattr(nest_testing, name)
+        if not inspect.isclass(obj) or issubclass(obj, Exception):
+            continue
+        for attr, value in vars(obj).items():
+            if attr.startswith("_") or not (callable(value) or isinstance(value, property)):
+                continue
+            found.append((name, attr))
+    return found
+
+
+@pytest.mark.parametrize(("cls", "attr"), public_methods())
+def test_every_public_method_has_a_docstring(cls: str, attr: str) -> None:
+    value = vars(getattr(nest_testing, cls))[attr]
+    target = value.fget if isinstance(value, property) else value
+    assert (inspect.getdoc(target) or "").strip(), f"{cls}.{attr} has no docstring"
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert list(nest_testing.__all__) == sorted(nest_testing.__all__)
+    for name in nest_testing.__all__:
+        assert hasattr(nest_testing, name)

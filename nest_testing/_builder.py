@@ -200,7 +200,10 @@ class TestingModuleBuilder:
         self._check_open()
         by = OverrideBy(self, token)
         if replacement is _UNSET:
-            self._pending[token] = f"override_provider({token_name(token)})"
+            self._pending[token] = (
+                f"override_provider({token_name(token)}): follow it with .use_value(...), "
+                ".use_class(...) or .use_factory(...)"
+            )
             return by
         if isinstance(replacement, type):
             return by.use_class(replacement)
@@ -277,7 +280,9 @@ class TestingModuleBuilder:
         self._check_open()
         _require_module(module, "override_module")
         if replacement is None:
-            self._pending[module] = f"override_module({module.__name__})"
+            self._pending[module] = (
+                f"override_module({module.__name__}): follow it with .use_module(...)"
+            )
             return OverrideModuleBy(self, module)
         _require_module(replacement, "override_module")
         self._pending.pop(module, None)
@@ -338,7 +343,9 @@ class TestingModuleBuilder:
         if not isinstance(target, type):
             raise UsageError(f"{method}() expects the class used on the routes, got {target!r}.")
         if replacement is _UNSET:
-            self._pending[target] = f"{method}({target.__name__})"
+            self._pending[target] = (
+                f"{method}({target.__name__}): follow it with .use_class(...) or .use_value(...)"
+            )
             return OverrideStepBy(self, table, target)
         self._pending.pop(target, None)
         table[target] = replacement
@@ -397,10 +404,9 @@ class TestingModuleBuilder:
     def _prepare(self) -> TestingModule:
         self._check_open()
         if self._pending:
-            calls = ", ".join(self._pending.values())
             raise UsageError(
-                f"{calls} was never completed: follow it with .use_value(...), "
-                ".use_class(...), .use_factory(...) (providers) or .use_module(...) (modules)."
+                "An override was started but never completed:\n"
+                + "\n".join(f"  {hint}." for hint in self._pending.values())
             )
         self._compiled = True
         # A fresh class per testing module: nothing user-defined is decorated or mutated.

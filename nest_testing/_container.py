@@ -96,6 +96,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def add_root(self, root: type) -> None:
         """Register the testing root module and everything it imports; check overrides."""
+        self._refuse_import_cycles(root)
         self.add_module(root)
         self._root = self._ref_of(root)
         self._paths = self._module_paths(self._root)
@@ -127,6 +128,32 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                     token=lost[0],
                 )
 
+    def _refuse_import_cycles(self, root: type) -> None:
+        """PyNest registers a module's imports before the module itself, so modules that
+        import each other recurse until Python gives up; name the cycle instead."""
+        path: list[type] = []
+        done: set[type] = set()
+
+        def visit(module: type) -> None:
+            if module in done:
+                return
+            if module in path:
+                cycle = [m.__name__ for m in path[path.index(module) :]] + [module.__name__]
+                lead = [m.__name__ for m in path[: path.index(module)] if m is not root]
+                raise CircularDependencyError(
+                    f"Circular module imports: {' -> '.join(cycle)}. PyNest registers each "
+                    "module's imports before the module itself, so modules cannot import "
+                    "each other: move what they share into a module both import.",
+                    path=(*lead, *cycle),
+                )
+            path.append(module)
+            for imported in getattr(module, "imports", None) or []:
+                visit(self._plan.modules.get(imported, imported))
+            path.pop()
+            done.add(module)
+
+        visit(root)
+
     @property
     def known_tokens(self) -> set[Hashable]:
         """Every token a module provides, and every controller."""
@@ -155,6 +182,11 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Module names from the testing root to ``ref`` (the root is left out when it is
         the synthetic testing root, so paths start at the user's ``AppModule``)."""
         return self._paths.get(ref.token, (ref.name,))
+
+    def replacement_kind(self, token: Hashable) -> str | None:
+        """``"override"``, ``"mock"`` or ``"spy"`` when the builder replaced ``token``."""
+        replacement = self._replacements.get(token)
+        return replacement.kind if replacement is not None else None
 
     def statuses(self) -> dict[Hashable, str]:
         """Each replaced token -> ``"overridden"``, ``"mocked"`` or ``"spied"``."""
@@ -376,15 +408,15 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             return
         graph = build_graph(self)
         binder = self.injector.binder
-        missing: list[tuple[tuple[str, ...], Hashable]] = []
+        missing: list[tuple[tuple[str, ...], str, Hashable]] = []
         queue = deque(
-            (self.owner_path(token), token)
+            (self.owner_path(token), self._module_name_of(token), token)
             for token, node in graph.nodes.items()
             if node.kind != "implicit"
         )
         seen: set[Hashable] = set()
         while queue:
-            path, consumer = queue.popleft()
+            path, module, consumer = queue.popleft()
             if consumer in seen:
                 continue
             seen.add(consumer)
@@ -394,20 +426,19 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                 if binder.offer_to_mocker(dependency):
                     continue
                 consumer_path = (*path, token_name(consumer))
-                missing.append((consumer_path, dependency))
-                queue.append((consumer_path, dependency))
+                missing.append((consumer_path, module, dependency))
+                queue.append((consumer_path, module, dependency))
         if not missing:
             return
         lines = []
-        for path, dependency in missing:
-            module = path[-2] if len(path) > 1 else "the testing module"
+        for path, module, dependency in missing:
             name = token_name(dependency)
             lines.append(
                 f"  {' -> '.join((*path, name))}: add {name} to providers=[...] of {module} "
                 "(or import a module that exports it)."
             )
-        first_path, first_dependency = missing[0]
-        names = ", ".join(dict.fromkeys(token_name(d) for _, d in missing))
+        first_path, _, first_dependency = missing[0]
+        names = ", ".join(dict.fromkeys(token_name(d) for _, _, d in missing))
         raise ImplicitProviderError(
             f"strict(): {names} would be built implicitly by the injector: no module "
             "registers them, so each consumer would get its own unscoped instance.\n"
@@ -415,6 +446,13 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             path=(*first_path, token_name(first_dependency)),
             token=first_dependency,
         )
+
+    def _module_name_of(self, token: Hashable) -> str:
+        """Where a fix for ``token``'s dependencies goes: its module, by name."""
+        owner = self.owner_of(token)
+        if owner is None or _is_root(owner):
+            return "the testing module"
+        return str(owner.name)
 
     def _owner_by_name(self, class_name: str) -> ModuleRef | None:
         for ref in self._modules_by_depth():

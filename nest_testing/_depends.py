@@ -38,15 +38,26 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
         yield from _walk(sub)
 
 
-def count_depends(app: FastAPI, ledger: Ledger) -> list[type]:
+def count_depends(
+    app: FastAPI, ledger: Ledger, replaced: Callable[[type], Callable[[], Any] | None]
+) -> list[type]:
     """Route every ``Depends(SomeClass)`` of ``app`` through a counting builder.
 
-    Classes the user already overrode in ``app.dependency_overrides`` are left alone.
-    Returns the classes that are now counted.
+    A class the testing module overrides or mocks is not built at all: ``Depends`` gets
+    what every other consumer gets, from ``replaced(cls)``, so a replacement reaches
+    consumers over HTTP too. Classes the user already put in ``app.dependency_overrides``
+    are left alone. Returns the classes FastAPI now builds through the counter.
     """
-    counted = [cls for cls in depends_classes(app) if cls not in app.dependency_overrides]
-    for cls in counted:
-        app.dependency_overrides[cls] = _counting_builder(cls, ledger)
+    counted = []
+    for cls in depends_classes(app):
+        if cls in app.dependency_overrides:
+            continue
+        replacement = replaced(cls)
+        if replacement is not None:
+            app.dependency_overrides[cls] = replacement
+        else:
+            app.dependency_overrides[cls] = _counting_builder(cls, ledger)
+            counted.append(cls)
     return counted
 
 

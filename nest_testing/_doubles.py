@@ -83,8 +83,9 @@ class Doubles(Mapping[Hashable, Any]):
         module.spies[Logger].log.assert_called_with("started")
     """
 
-    def __init__(self, kind: str, doubles: dict[Hashable, Any]) -> None:
+    def __init__(self, kind: str, plural: str, doubles: dict[Hashable, Any]) -> None:
         self._kind = kind
+        self._plural = plural
         self._doubles = doubles
 
     def __getitem__(self, token: Hashable) -> Any:
@@ -106,4 +107,4 @@ class Doubles(Mapping[Hashable, Any]):
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{token_name(t)}: {d!r}" for t, d in self._doubles.items())
-        return f"{self._kind}s({{{inner}}})"
+        return f"{self._plural}({{{inner}}})"

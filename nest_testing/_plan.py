@@ -61,6 +61,18 @@ def _spec_class(descriptor: ProviderDescriptor) -> type:
     )
 
 
+def _mock_of(descriptor: ProviderDescriptor, attrs: Mapping[str, Any]) -> Any:
+    cls = _spec_class(descriptor)
+    try:
+        return autospec(cls, dict(attrs))
+    except AttributeError as exc:
+        name = token_name(descriptor.provide)
+        raise UsageError(
+            f"mock_provider({name}, {', '.join(attrs)}): {exc}. The mock follows "
+            f"{cls.__name__}'s attributes; check the spelling."
+        ) from exc
+
+
 class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
     """PyNest's module compiler, with the plan applied to each compiled module: replaced
     descriptors, mocks, replaced imported modules. Every change lands in this container's
@@ -104,7 +116,7 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
             return descriptor
         if replacement.kind == "mock":
             if token not in self.mocks:
-                self.mocks[token] = autospec(_spec_class(descriptor), dict(replacement.attrs))
+                self.mocks[token] = _mock_of(descriptor, replacement.attrs)
             return ProviderDescriptor(provide=token, use_value=self.mocks[token])
         assert replacement.descriptor is not None
         # A fresh descriptor keeps the original's scope; the original is never touched.

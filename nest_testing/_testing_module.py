@@ -79,9 +79,9 @@ class TestingModule:
         self._guards = guards or {}
         self._filters = filters or {}
         self._configure = configure or []
-        self.mocks = Doubles("mock", container.mocks)
+        self.mocks = Doubles("mock", "mocks", container.mocks)
         """The mocks consumers received, by token: from ``mock_provider`` and ``use_mocker``."""
-        self.spies = Doubles("spy", container.spies)
+        self.spies = Doubles("spy", "spies", container.spies)
         """The spies consumers received, by token, from ``spy_provider``."""
         self._app: PyNestApp | None = None
         self._depends: list[type] = []
@@ -111,7 +111,7 @@ class TestingModule:
         override_filters(http_server, self._filters)
         for configure in self._configure:
             configure(self._app)
-        self._depends = count_depends(http_server, self._ledger)
+        self._depends = count_depends(http_server, self._ledger, self._replacement_for)
         return LifespanManager(self._app.http_server, startup_timeout=None, shutdown_timeout=None)
 
     def _open_in_thread(self) -> None:
@@ -389,6 +389,17 @@ class TestingModule:
                 token=module,
             )
         return ModuleView(self, ref)
+
+    def _replacement_for(self, cls: type) -> Callable[[], Any] | None:
+        """For a class the builder overrode or mocked: what ``Depends(cls)`` receives."""
+        if self._container.replacement_kind(cls) not in ("override", "mock"):
+            return None
+        container = self._container
+
+        def replacement() -> Any:
+            return container.get(cls)
+
+        return replacement
 
     def _singleton_tokens(self) -> list[Hashable]:
         """Tokens registered (everywhere) as singletons, controllers included."""

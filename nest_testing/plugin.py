@@ -198,10 +198,14 @@ def nest_builder(request: pytest.FixtureRequest, nest_app_module: type) -> Testi
         )
     _write_graph(request.config, nest_app_module)
     builder = Test.create_testing_module(imports=[nest_app_module])
-    markers = [m for m in request.node.iter_markers() if m.name in ("nest_override", "nest_mock")]
+    _apply_markers(builder, request.node)
+    return builder
+
+
+def _apply_markers(builder: TestingModuleBuilder, node: pytest.Item) -> None:
+    markers = [m for m in node.iter_markers() if m.name in ("nest_override", "nest_mock")]
     for marker in reversed(markers):  # farthest first, so the closest marker wins per token
         _apply_marker(builder, marker)
-    return builder
 
 
 def _apply_marker(builder: TestingModuleBuilder, marker: pytest.Mark) -> None:
@@ -237,6 +241,29 @@ def _bad_marker(marker: pytest.Mark, form: str) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """``@pytest.mark.nest_mock(SomeClass)`` (one class, no kwargs) makes pytest mark the
+    class and call it with the test function: the test is silently replaced by an
+    instance. Say so instead of letting the test vanish."""
+    marks = getattr(type(obj), "pytestmark", None)
+    if (
+        name.startswith("test")
+        and not inspect.isfunction(obj)
+        and not inspect.isclass(obj)
+        and isinstance(marks, list)
+        and any(getattr(m, "name", None) in ("nest_mock", "nest_override") for m in marks)
+    ):
+        marker = next(m.name for m in marks if m.name in ("nest_mock", "nest_override"))
+        cls = type(obj).__name__
+        raise collector.CollectError(
+            f"nest-testing: {name} was replaced by a {cls} instance: pytest applied "
+            f"@pytest.mark.{marker}({cls}) to the class {cls}, because a marker called with "
+            f"one class and nothing else decorates that class. Write "
+            f"@pytest.mark.{marker}.with_args({cls}) instead."
+        )
+
+
 def _runs_on_asyncio(request: pytest.FixtureRequest) -> bool:
     """Whether the test is a coroutine that pytest-asyncio runs on its loop."""
     function = getattr(request.node, "obj", None)
@@ -263,6 +290,9 @@ def nest_app(
             nest_client.get("/items")
             nest_app.assert_singleton(Logger)
     """
+    # Markers are closer to the test than any conftest fixture that extended nest_builder:
+    # applied again, last, they win over those additions too.
+    _apply_markers(nest_builder, request.node)
     if _runs_on_asyncio(request):  # compiled, and closed, on the test's loop
         module: TestingModule = request.getfixturevalue("_nest_app_on_test_loop")
         request.node.stash[_MODULE] = module
@@ -340,8 +370,9 @@ def pytest_runtest_makereport(
         if violations:
             report.outcome = "failed"
             report.longrepr = (
-                "nest-testing (--nest-strict-singletons): singleton providers were "
-                "constructed more than once during this test.\n\n" + "\n\n".join(violations)
+                "nest-testing strict singletons (--nest-strict-singletons or "
+                "nest_strict_singletons = true): singleton providers were constructed more "
+                "than once during this test.\n\n" + "\n\n".join(violations)
             )
     if report.failed:
         report.sections.append(("nest-testing: construction counts", construction_report(module)))

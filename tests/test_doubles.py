@@ -5,7 +5,7 @@ from typing import Any
 from unittest.mock import AsyncMock, create_autospec
 
 import pytest
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from nest.common.exceptions import ExceptionFilter
 from nest.core import Controller, Get, Injectable, InjectionToken, Module, Post
@@ -419,5 +419,52 @@ def test_filter_override_applies_to_this_module_only() -> None:
 def test_incomplete_overrides_are_named() -> None:
     builder = Test.create_testing_module(imports=[VaultModule])
     builder.override_guard(TokenGuard)
-    with pytest.raises(UsageError, match=r"override_guard\(TokenGuard\) was never completed"):
+    expected = r"never completed:\n  override_guard\(TokenGuard\): follow it with \.use_class"
+    with pytest.raises(UsageError, match=expected):
         builder.compile()
+
+
+# ── replacements reach FastAPI Depends() too ─────────────────────────────────
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self.real = True
+
+
+@Controller("limited")
+class LimitedController:
+    @Get("/")
+    def limited(self, limiter: RateLimiter = Depends(RateLimiter)) -> dict[str, Any]:
+        return {"real": getattr(limiter, "real", None), "type": type(limiter).__name__}
+
+
+@Module(controllers=[LimitedController], providers=[RateLimiter])
+class LimitedModule:
+    pass
+
+
+class FakeLimiter:
+    real = False
+
+
+def test_an_override_is_what_depends_receives() -> None:
+    with Test.create_testing_module(imports=[LimitedModule]).compile() as module:
+        assert module.client.get("/limited").json() == {"real": True, "type": "RateLimiter"}
+        assert module.constructions.by_phase["request"] == {RateLimiter: 1}
+
+    fake = FakeLimiter()
+    builder = Test.create_testing_module(imports=[LimitedModule]).override_provider(
+        RateLimiter, fake
+    )
+    with builder.compile() as module:
+        assert module.client.get("/limited").json() == {"real": False, "type": "FakeLimiter"}
+        assert module.constructions.by_phase["request"] == {}
+
+    with (
+        Test.create_testing_module(imports=[LimitedModule])
+        .mock_provider(RateLimiter)
+        .compile() as m
+    ):
+        m.client.get("/limited")
+        assert m.client.get("/limited").json()["type"] == "NonCallableMagicMock"

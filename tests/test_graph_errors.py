@@ -813,7 +813,7 @@ def test_override_never_completed_is_a_usage_error() -> None:
     builder.override_provider(ErrPlainService)  # no .use_value / .use_class / .use_factory
     exc = compile_error(builder, UsageError)
 
-    assert "override_provider(ErrPlainService) was never completed" in str(exc)
+    assert "never completed:\n  override_provider(ErrPlainService): follow it with" in str(exc)
 
 
 def test_imports_of_a_non_module_is_a_usage_error() -> None:

@@ -420,3 +420,60 @@ def test_module_graph_is_usable_in_tests(project: pytest.Pytester) -> None:
         )
     )
     project.runpytest().assert_outcomes(passed=1)
+
+
+def test_markers_beat_conftest_additions_to_nest_builder(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+        import pytest
+        from myapp import Logger
+
+        class ConftestLogger:
+            def log(self, line): pass
+
+        @pytest.fixture
+        def nest_builder(nest_builder):
+            return nest_builder.override_provider(Logger, ConftestLogger)
+        """
+    )
+    project.makepyfile(
+        """
+        import pytest
+        from myapp import Logger
+
+        class MarkerLogger:
+            def log(self, line): pass
+
+        @pytest.mark.nest_override(Logger, MarkerLogger)
+        def test_marker_wins(nest_client):
+            assert nest_client.get("/items").json()["logger"] == "MarkerLogger"
+
+        def test_conftest_applies_without_a_marker(nest_client):
+            assert nest_client.get("/items").json()["logger"] == "ConftestLogger"
+        """
+    )
+    project.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_test_swallowed_by_a_one_class_marker_is_reported(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        """
+        import pytest
+
+        class Recorder:
+            def __init__(self, target):
+                self.target = target
+
+        @pytest.mark.nest_mock(Recorder)
+        def test_vanishes(nest_app):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_vanishes was replaced by a Recorder instance*"
+            "*Write @pytest.mark.nest_mock.with_args(Recorder) instead.*"
+        ]
+    )

@@ -24,7 +24,7 @@ from typing import Any
 
 from injector import Injector, InstanceProvider, Provider
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
-from nest.common.provider import ProviderDescriptor
+from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.encapsulation import validate_module_encapsulation
 from nest.core.injector_module import PyNestInjectorModule
 from nest.core.pynest_container import ModuleRef, PyNestContainer
@@ -499,8 +499,13 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return instance
 
     def _get_module_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:
+        seen = self._lifecycle_seen.get(module_ref.token)
         if self._aborting:  # only what started, nothing new is built
-            return [i for i in self._lifecycle_seen.get(module_ref.token, []) if self._started(i)]
+            return [i for i in seen or [] if self._started(i)]
+        if self._shutting_down and seen is not None and self._all_singletons(module_ref):
+            # Resolving singletons again returns these very objects, in this order: skip
+            # the resolution. (Transients are resolved anew, as PyNest does.)
+            return list(seen)
         # Remember which token (in which module) each hook receiver came from, so a hook
         # that raises can be named; PyNest resolves them through self.get().
         path = self.path_of(module_ref)
@@ -513,6 +518,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         if not self._shutting_down:
             self._lifecycle_seen[module_ref.token] = instances
         return instances
+
+    def _all_singletons(self, module_ref: ModuleRef) -> bool:
+        return all(d.scope == Scope.SINGLETON for d in module_ref.compiled.provider_descriptors)
 
     def _started(self, instance: Any) -> bool:
         return id(instance) not in self._init_failed

@@ -10,6 +10,7 @@ from nest.common.provider import ProviderDescriptor
 from nest.core.decorators.module import Module
 from nest.core.pynest_application import PyNestApp
 
+from nest_testing._blueprints import enabled_by_default
 from nest_testing._container import TestingContainer
 from nest_testing._ledger import Ledger
 from nest_testing._plan import Plan, Replacement
@@ -175,6 +176,8 @@ class TestingModuleBuilder:
         self._configure: list[Callable[[PyNestApp], object]] = []
         self._pending: dict[Hashable, str] = {}
         self._strict = False
+        self._blueprint_cache = enabled_by_default()
+        self._lazy = False
         self._compiled = False
 
     # ── configuration ────────────────────────────────────────────────────────
@@ -320,6 +323,40 @@ class TestingModuleBuilder:
         """
         return self._route_override(self._filters, "override_filter", filter, replacement)
 
+    def lazy(self) -> Self:
+        """Build providers on first use instead of at compile time: for unit tests that
+        need a few services of a large app.
+
+        What changes: a provider is constructed when something first asks for it (so its
+        constructor's side effects happen later, or never); startup hooks run only for
+        providers that define a hook (and what those need); the HTTP app, controllers
+        included, is built and its lifespan started when a client (or ``module.app`` /
+        ``module.http_server``) is first asked for; at shutdown, hooks run for the
+        singletons that were built. Counts are exact as always, in the phase where the
+        construction happened.
+
+        Example::
+
+            module = Test.create_testing_module(imports=[AppModule]).lazy().compile()
+            service = module.get(PricingService)   # built now, with what it needs
+        """
+        self._check_open()
+        self._lazy = True
+        return self
+
+    def use_blueprint_cache(self, enabled: bool = True) -> Self:
+        """Reuse (the default) or not what an earlier compile of the same graph learnt
+        without instances: PyNest's cycle and encapsulation checks. Instances are always
+        fresh. Off for the whole process with ``NEST_TESTING_BLUEPRINT_CACHE=0``.
+
+        Example::
+
+            builder.use_blueprint_cache(False)  # validate this graph from scratch
+        """
+        self._check_open()
+        self._blueprint_cache = enabled
+        return self
+
     def configure_app(self, configure: Callable[[PyNestApp], object]) -> Self:
         """Call ``configure(app)`` with the ``PyNestApp`` after its routes are registered
         and before its lifespan starts: do here what your ``main.py`` does after
@@ -419,6 +456,8 @@ class TestingModuleBuilder:
             modules=dict(self._modules),
             strict=self._strict,
             mocker=self._mocker,
+            blueprint_cache=self._blueprint_cache,
+            lazy=self._lazy,
         )
         container = TestingContainer(ledger=ledger, plan=plan)
         container.add_root(root)
@@ -429,6 +468,7 @@ class TestingModuleBuilder:
             guards=dict(self._guards),
             filters=dict(self._filters),
             configure=list(self._configure),
+            lazy=self._lazy,
         )
 
 

@@ -20,6 +20,7 @@ import re
 from collections import deque
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from injector import Injector, InstanceProvider, Provider
@@ -27,8 +28,10 @@ from nest.common.exceptions import CircularDependencyException, ProviderNotExpor
 from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.encapsulation import validate_module_encapsulation
 from nest.core.injector_module import PyNestInjectorModule
+from nest.core.pynest_container import _LIFECYCLE_METHOD_NAMES as LIFECYCLE_METHOD_NAMES
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
+from nest_testing._blueprints import BLUEPRINTS, graph_key
 from nest_testing._doubles import spy_on
 from nest_testing._graph import build_graph
 from nest_testing._injector import TestingInjector
@@ -59,6 +62,16 @@ class _SpyingProvider(Provider[Any]):
         spy = spy_on(self._inner.get(injector))
         self._spies[self._token] = spy
         return spy
+
+
+def _defines_hooks(descriptor: ProviderDescriptor) -> bool:
+    """Whether the provider may receive lifecycle hooks. Values, factories and aliases
+    are already built, so asking them costs nothing."""
+    if descriptor.use_class is None:
+        return True
+    return any(
+        callable(getattr(descriptor.use_class, hook, None)) for hook in LIFECYCLE_METHOD_NAMES
+    )
 
 
 def _is_root(ref: ModuleRef) -> bool:
@@ -324,7 +337,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             mocker=self._plan.mocker,
             on_mock=self.mocks.__setitem__,
         )
-        injector.binder.install(PyNestInjectorModule(descriptors))
+        self._bind(injector, descriptors)
         for token, replacement in self._replacements.items():
             if replacement.value_is_none:  # PyNest drops useValue None; an override keeps it
                 injector.binder.bind(token, to=InstanceProvider(None))  # type: ignore[arg-type]
@@ -345,6 +358,18 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                     existing = injector.get(descriptor.use_existing)
                 injector.binder.bind(descriptor.provide, to=InstanceProvider(existing))
         self._install_spies(injector, [t for t in self._spied() if t in produced])
+
+    def _bind(self, injector: TestingInjector, descriptors: list[ProviderDescriptor]) -> None:
+        """Class and value providers through PyNest's own injector module: all at once,
+        or, in lazy mode, each when first looked up."""
+        if not self._plan.lazy:
+            injector.binder.install(PyNestInjectorModule(descriptors))
+            return
+        binder = injector.binder
+        for descriptor in descriptors:
+            if descriptor.use_factory is None and descriptor.use_existing is None:
+                module = PyNestInjectorModule([descriptor])
+                binder.defer(descriptor.provide, partial(module.configure, binder))
 
     def _spied(self) -> list[Hashable]:
         return [t for t, r in self._replacements.items() if r.kind == "spy"]
@@ -382,6 +407,23 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         injector.binder.bind(token, to=InstanceProvider(value))
 
     def _validate(self) -> None:
+        """PyNest's cycle and encapsulation checks, skipped when this exact graph passed
+        them before (see :mod:`nest_testing._blueprints`)."""
+        if not self._plan.blueprint_cache:
+            self._run_validation()
+            return
+        try:
+            key = graph_key(self._modules.values())
+            hash(key)
+        except TypeError:  # an unhashable token somewhere: validate, and keep nothing
+            self._run_validation()
+            return
+        if BLUEPRINTS.validated(key):
+            return
+        self._run_validation()
+        BLUEPRINTS.remember(key)
+
+    def _run_validation(self) -> None:
         try:
             self._validate_dependency_graph()
         except CircularDependencyException as exc:
@@ -499,6 +541,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return instance
 
     def _get_module_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:
+        if self._plan.lazy:
+            return self._lazy_lifecycle_instances(module_ref)
         seen = self._lifecycle_seen.get(module_ref.token)
         if self._aborting:  # only what started, nothing new is built
             return [i for i in seen or [] if self._started(i)]
@@ -518,6 +562,33 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         if not self._shutting_down:
             self._lifecycle_seen[module_ref.token] = instances
         return instances
+
+    def _lazy_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:
+        """Lazy mode's hook receivers: at startup, the providers that define a hook (and
+        so what they need); at shutdown, the singletons that were built. Nothing is
+        built only to be asked for hooks."""
+        path = self.path_of(module_ref)
+        instances: dict[int, Any] = {}
+        self._collecting = path
+        try:
+            with self.resolving_for(path):
+                for descriptor in module_ref.compiled.provider_descriptors:
+                    if self._shutting_down:
+                        wanted = descriptor.scope == Scope.SINGLETON and (
+                            self._ledger.count(descriptor.provide) > 0
+                            or descriptor.use_class is None
+                        )
+                    else:
+                        wanted = _defines_hooks(descriptor)
+                    if wanted:
+                        instance = self.get(descriptor.provide)
+                        instances.setdefault(id(instance), instance)
+        finally:
+            self._collecting = None
+        module_instance = self._get_module_instance(module_ref)
+        if module_instance is not None:
+            instances.setdefault(id(module_instance), module_instance)
+        return list(instances.values())
 
     def _all_singletons(self, module_ref: ModuleRef) -> bool:
         return all(d.scope == Scope.SINGLETON for d in module_ref.compiled.provider_descriptors)

@@ -96,8 +96,16 @@ class _CountingBinder(Binder):
         self._on_mock = on_mock
         self._asked: set[Any] = set()
         self._mocked: set[Any] = set()
+        self._deferred: dict[Any, Callable[[], None]] = {}
+
+    def defer(self, interface: Any, bind: Callable[[], None]) -> None:
+        """Bind ``interface`` with ``bind()`` when it is first looked up (lazy mode)."""
+        self._deferred[interface] = bind
 
     def get_binding(self, interface: Any) -> Any:
+        bind = self._deferred.pop(interface, None) if self._deferred else None
+        if bind is not None:
+            bind()
         self.offer_to_mocker(interface)
         return super().get_binding(interface)
 

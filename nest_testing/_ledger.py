@@ -133,10 +133,11 @@ class Ledger:
 class ConstructionCounts(Mapping[Hashable, int]):
     """``module.constructions``: how many times each provider was built.
 
-    A read-only, live mapping from token to count. Tokens the module knows but never
-    built read as ``0``; a token the module does not know raises
-    :class:`~nest_testing.UnknownTokenError` (with a did-you-mean) rather than
-    silently reading ``0``. Iterating yields the tokens built at least once.
+    A read-only, live mapping from token to count that reads like a ``Counter``: tokens
+    the module knows but never built read as ``0`` and are not ``in`` it; iterating
+    yields the tokens built at least once. A token the module does not know raises
+    :class:`~nest_testing.UnknownTokenError` (with a did-you-mean) rather than silently
+    reading ``0``.
 
     Example::
 
@@ -159,6 +160,13 @@ class ConstructionCounts(Mapping[Hashable, int]):
             f"testing module, so it has no construction count.{did_you_mean(token, known)}",
             token=token,
         )
+
+    def __contains__(self, token: Any) -> bool:
+        """Like a ``Counter``: in it once constructed at least once."""
+        try:
+            return self._ledger.count(token) > 0
+        except TypeError:  # unhashable: never a token
+            return False
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(+self._ledger.snapshot())

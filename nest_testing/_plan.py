@@ -44,6 +44,8 @@ class Plan:
     modules: Mapping[type, type] = dataclasses.field(default_factory=dict)
     strict: bool = False
     mocker: Callable[[Any], Any] | None = None
+    blueprint_cache: bool = True
+    lazy: bool = False
 
 
 def _spec_class(descriptor: ProviderDescriptor) -> type:

@@ -72,6 +72,7 @@ class TestingModule:
         guards: dict[type, object] | None = None,
         filters: dict[type, object] | None = None,
         configure: list[Callable[[PyNestApp], object]] | None = None,
+        lazy: bool = False,
     ) -> None:
         self._container = container
         self._ledger = ledger
@@ -79,6 +80,8 @@ class TestingModule:
         self._guards = guards or {}
         self._filters = filters or {}
         self._configure = configure or []
+        self._lazy = lazy
+        self._lifespan_started = False
         self.mocks = Doubles("mock", "mocks", container.mocks)
         """The mocks consumers received, by token: from ``mock_provider`` and ``use_mocker``."""
         self.spies = Doubles("spy", "spies", container.spies)
@@ -99,31 +102,54 @@ class TestingModule:
 
     # ── opening and closing ──────────────────────────────────────────────────
 
-    async def _start(self) -> LifespanManager:
-        """Build the app on the running loop (the module's loop) and return its lifespan."""
+    async def _start(self) -> None:
+        """Build the container and run the startup hooks on the running loop (the
+        module's loop); then the app, unless it is lazy."""
         await self._container.build_async()
         self._ledger.phase = Phase.STARTUP
         await self._container.initialize_lifecycle()
-        # As PyNestFactory.create: a fresh FastAPI app, routes registered by PyNestApp.
-        self._app = PyNestApp(self._container, FastAPI())
-        http_server = self._app.http_server
+        if not self._lazy:
+            self._build_app()
+
+    def _build_app(self) -> None:
+        """As PyNestFactory.create: a fresh FastAPI app, routes registered by PyNestApp;
+        then this module's guard, filter and Depends wiring, and its lifespan."""
+        app = PyNestApp(self._container, FastAPI())
+        http_server = app.http_server
         override_guards(http_server, self._guards)
         override_filters(http_server, self._filters)
         for configure in self._configure:
-            configure(self._app)
+            configure(app)
         self._depends = count_depends(http_server, self._ledger, self._replacement_for)
-        return LifespanManager(self._app.http_server, startup_timeout=None, shutdown_timeout=None)
+        self._app = app
+        self._lifespan = LifespanManager(http_server, startup_timeout=None, shutdown_timeout=None)
+
+    def _ensure_app(self) -> None:
+        """Lazy mode: build the app, and start its lifespan, on first use."""
+        if self._app is not None:
+            return
+        if self._portal is None:
+            self._check_loop("Building the lazy module's app")
+            self._build_app()  # its lifespan starts with the first async_client()
+            return
+        self._portal.call(self._build_app)
+        assert self._exit is not None
+        self._exit.enter_context(self._portal.wrap_async_context_manager(self._started_lifespan()))
 
     def _open_in_thread(self) -> None:
         with ExitStack() as stack:
             portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
             self._portal = portal
             try:
-                self._lifespan = portal.call(self._start)
-                stack.enter_context(portal.wrap_async_context_manager(self._started_lifespan()))
+                portal.call(self._start)
+                if self._lifespan is not None:
+                    stack.enter_context(
+                        portal.wrap_async_context_manager(self._started_lifespan())
+                    )
             except BaseException as exc:
                 portal.call(self._abort, exc)
                 raise
+            stack.callback(portal.call, self._shutdown_without_app)
             self._exit = stack.pop_all()
         self._ledger.phase = Phase.REQUEST
 
@@ -131,11 +157,14 @@ class TestingModule:
         self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
             try:
-                self._lifespan = await self._start()
-                await stack.enter_async_context(self._started_lifespan())
+                await self._start()
+                if self._lifespan is not None:
+                    await stack.enter_async_context(self._started_lifespan())
+                    self._lifespan_started = True
             except BaseException as exc:
                 await self._abort(exc)
                 raise
+            stack.push_async_callback(self._shutdown_without_app)
             self._aexit = stack.pop_all()
         self._ledger.phase = Phase.REQUEST
 
@@ -156,6 +185,12 @@ class TestingModule:
             await self._lifespan.__aexit__(*sys.exc_info())
             raise
         await self._lifespan.__aexit__(None, None, None)
+
+    async def _shutdown_without_app(self) -> None:
+        """A lazy module whose app was never built has no lifespan to run the shutdown
+        hooks: run them here. (With an app, its lifespan already did, as in production.)"""
+        if self._app is None:
+            await self._container.shutdown_lifecycle()
 
     async def _abort(self, exc: BaseException) -> None:
         """Shut down what started before ``exc`` stopped the startup."""
@@ -258,7 +293,9 @@ class TestingModule:
 
     @property
     def app(self) -> PyNestApp:
-        """The ``PyNestApp``, built by PyNest's own code."""
+        """The ``PyNestApp``, built by PyNest's own code (in lazy mode, now)."""
+        self._check_open()
+        self._ensure_app()
         assert self._app is not None
         return self._app
 
@@ -299,6 +336,7 @@ class TestingModule:
                 "`async with module.async_client() as client: await client.get(...)`."
             )
         if self._client is None:
+            self._ensure_app()
             assert self._lifespan is not None
             self._client = sync_client(self._lifespan.app, self._portal)
         return self._client
@@ -313,12 +351,17 @@ class TestingModule:
                 response = await client.get("/items")
         """
         self._check_open()
+        self._ensure_app()
         assert self._lifespan is not None
         transport: httpx2.AsyncBaseTransport
         if self._portal is not None:
             transport = PortalTransport(self._lifespan.app, self._portal)
         else:
             self._check_loop("async_client()")
+            if not self._lifespan_started:  # lazy: the app's lifespan starts on first use
+                assert self._aexit is not None
+                await self._aexit.enter_async_context(self._started_lifespan())
+                self._lifespan_started = True
             transport = httpx2.ASGITransport(app=self._lifespan.app)
         async with async_client(transport) as client:
             yield client

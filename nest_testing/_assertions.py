@@ -44,6 +44,16 @@ def not_registered(token: Hashable, constructions: list[Construction], consumers
     )
 
 
+def dropped_value(token: Hashable) -> str:
+    name = token_name(token)
+    return (
+        f"{name} is registered as {{'provide': {name}, 'useValue': None}}, which PyNest 0.6 "
+        f"drops: there is no {name} in the container, and the injector builds one "
+        "implicitly for every consumer instead. Provide a real value, or, in the test, "
+        f"override_provider({name}, None) to inject None."
+    )
+
+
 def wrong_scope(token: Hashable, scope: Scope) -> str:
     return (
         f"{token_name(token)} is not a singleton: it is registered with scope "

@@ -196,6 +196,22 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         the synthetic testing root, so paths start at the user's ``AppModule``)."""
         return self._paths.get(ref.token, (ref.name,))
 
+    def value_dropped(self, token: object) -> bool:
+        """Whether the app provides ``token`` only as ``useValue: None``, which PyNest
+        drops (so the injector builds a class token implicitly, per consumer). An
+        ``override_provider(token, None)`` is honoured, so it is not dropped."""
+        replacement = self._replacements.get(token)
+        if replacement is not None and replacement.value_is_none:
+            return False
+        descriptors = self.descriptors_for(token)
+        return bool(descriptors) and all(
+            d.use_value is None
+            and d.use_class is None
+            and d.use_factory is None
+            and d.use_existing is None
+            for d in descriptors
+        )
+
     def replacement_kind(self, token: Hashable) -> str | None:
         """``"override"``, ``"mock"`` or ``"spy"`` when the builder replaced ``token``."""
         replacement = self._replacements.get(token)

@@ -386,6 +386,8 @@ class TestingModule:
         descriptors = self._container.descriptors_for(token)
         if not descriptors and token not in self._container.known_tokens:
             raise self._unknown(token)
+        if self._container.value_dropped(token):
+            raise UnknownTokenError(_assertions.dropped_value(token), token=token)
         scopes = {d.scope for d in descriptors}
         if descriptors and Scope.SINGLETON not in scopes:
             raise ScopeError(
@@ -493,6 +495,8 @@ class TestingModule:
         self._check_open()
         constructions = self._ledger.constructions_of(token)
         descriptors = self._container.descriptors_for(token)
+        if self._container.value_dropped(token):
+            raise AssertionError(_assertions.dropped_value(token))
         if not descriptors:
             if not constructions and token not in self._known_tokens():
                 raise self._unknown(token)

@@ -1,7 +1,7 @@
 """Additions every test in this directory gets on top of its markers."""
 
 import pytest
-from plugin_app import ItemService
+from seed_depends_app import ItemService
 
 from nest_testing import TestingModuleBuilder  # for typing only
 

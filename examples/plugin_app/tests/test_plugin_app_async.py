@@ -4,7 +4,7 @@ import asyncio
 
 import httpx2
 import pytest
-from plugin_app import ItemService
+from seed_depends_app import ItemService
 
 from nest_testing import TestingModule  # for typing only
 

@@ -1,7 +1,7 @@
 """``nest_app``, ``nest_client`` and ``nest_builder``: the configured app, one fresh
 testing module per test, closed at teardown."""
 
-from plugin_app import ConfigService, ItemService, Logger
+from seed_depends_app import ConfigService, ItemService, Logger
 from starlette.testclient import TestClient
 
 from nest_testing import TestingModule  # for typing only

@@ -1,7 +1,7 @@
 """``nest_app.graph``: who injects whom, with doubles marked."""
 
 import pytest
-from plugin_app import ConfigService, ItemController, ItemService, Logger
+from seed_depends_app import ConfigService, ItemController, ItemService, Logger
 
 from nest_testing import TestingModule  # for typing only
 

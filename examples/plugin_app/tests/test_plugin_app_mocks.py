@@ -1,7 +1,7 @@
 """``@pytest.mark.nest_mock``: an autospec'd mock served to every consumer."""
 
 import pytest
-from plugin_app import ConfigService, Logger
+from seed_depends_app import ConfigService, Logger
 
 from nest_testing import TestingModule  # for typing only
 

@@ -2,7 +2,7 @@
 the closest marker wins."""
 
 import pytest
-from plugin_app import ConfigService, ItemService, Logger
+from seed_depends_app import ConfigService, ItemService, Logger
 from starlette.testclient import TestClient
 
 from nest_testing import TestingModule  # for typing only

@@ -12,11 +12,11 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-APP_PACKAGE = Path(__file__).resolve().parent.parent / "plugin_app"
+APP_PACKAGE = Path(__file__).resolve().parents[2] / "seed_depends_app" / "seed_depends_app"
 
 INI = """\
 [pytest]
-nest_app_module = plugin_app.app_module:AppModule
+nest_app_module = seed_depends_app.app_module:AppModule
 asyncio_default_fixture_loop_scope = function
 filterwarnings = error
 """
@@ -37,7 +37,9 @@ def test_audit(nest_client):
 def app_copy(pytester: pytest.Pytester) -> pytest.Pytester:
     """An inner project: a copy of the app, configured by the ini option alone."""
     shutil.copytree(
-        APP_PACKAGE, pytester.path / "plugin_app", ignore=shutil.ignore_patterns("__pycache__")
+        APP_PACKAGE,
+        pytester.path / "seed_depends_app",
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
     pytester.makeini(INI)
     pytester.syspathinsert()

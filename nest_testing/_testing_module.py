@@ -96,6 +96,7 @@ class TestingModule:
         self._client: TestClient | None = None
         self._closed = False
         self._close_lock = threading.Lock()
+        self._build_lock = threading.RLock()  # first client / lazy app, from any thread
         self.constructions = ConstructionCounts(ledger, self._known_tokens)
         """How many times each provider was built: a live ``Mapping[token, int]`` with
         ``.by_phase``. See :class:`~nest_testing.ConstructionCounts`."""
@@ -128,13 +129,17 @@ class TestingModule:
         """Lazy mode: build the app, and start its lifespan, on first use."""
         if self._app is not None:
             return
-        if self._portal is None:
-            self._check_loop("Building the lazy module's app")
-            self._build_app()  # its lifespan starts with the first async_client()
-            return
-        self._portal.call(self._build_app)
-        assert self._exit is not None
-        self._exit.enter_context(self._portal.wrap_async_context_manager(self._started_lifespan()))
+        with self._build_lock:
+            if self._app is not None:
+                return
+            if self._portal is None:
+                self._check_loop("Building the lazy module's app")
+                self._build_app()  # its lifespan starts with the first async_client()
+                return
+            self._portal.call(self._build_app)
+            assert self._exit is not None
+            lifespan = self._portal.wrap_async_context_manager(self._started_lifespan())
+            self._exit.enter_context(lifespan)
 
     def _open_in_thread(self) -> None:
         with ExitStack() as stack:
@@ -335,11 +340,12 @@ class TestingModule:
                 "blocking TestClient would deadlock it: use "
                 "`async with module.async_client() as client: await client.get(...)`."
             )
-        if self._client is None:
-            self._ensure_app()
-            assert self._lifespan is not None
-            self._client = sync_client(self._lifespan.app, self._portal)
-        return self._client
+        with self._build_lock:
+            if self._client is None:
+                self._ensure_app()
+                assert self._lifespan is not None
+                self._client = sync_client(self._lifespan.app, self._portal)
+            return self._client
 
     @asynccontextmanager
     async def async_client(self) -> AsyncIterator[httpx2.AsyncClient]:

@@ -70,6 +70,8 @@ def guard_dependency(replacement: object) -> Callable[..., Any]:
 
 
 def override_guards(app: FastAPI, replacements: dict[type, object]) -> None:
+    if not replacements:
+        return
     in_use = guards_in_use(app)
     unknown = [g for g in replacements if g not in in_use]
     if unknown:
@@ -94,6 +96,8 @@ def _filter_class(item: object) -> type:
 
 
 def override_filters(app: FastAPI, replacements: dict[type, object]) -> None:
+    if not replacements:
+        return
     per_route = [f for route in _api_routes(app) if (f := _route_filters(route)) is not None]
     in_use = {_filter_class(item) for filters in per_route for item in filters}
     unknown = [f for f in replacements if f not in in_use]

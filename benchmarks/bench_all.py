@@ -1,0 +1,521 @@
+"""Every performance target of nest-testing, measured in one run, as one table.
+
+Usage::
+
+    python benchmarks/bench_all.py            # full run (about 10 minutes on 2 cores)
+    python benchmarks/bench_all.py --quick    # fewer sizes and rounds (about 4 minutes)
+    python benchmarks/bench_all.py --json results.json
+
+Prints a markdown table (one line per target, marked met / not met) and writes it, with
+what each line measures, the environment and the date, to ``docs/performance.md``
+(``--output`` to write elsewhere, ``--no-write`` not to write at all). Progress goes to
+stderr.
+
+Every figure is a ratio of two things measured side by side in this run: interleaved
+rounds, the order of the sides alternating (or rotating) from round to round, a warm-up
+round thrown away, ``gc.collect()`` before every measurement, medians. Absolute times
+are never reported: on a shared machine they move by tens of percent between runs, the
+ratios much less. The one figure that is not a ratio, the memory left after many
+compile/close cycles, is measured in a fresh interpreter.
+
+Rows: (1) ``compile()+close()`` against ``PyNestFactory.create`` on synthetic apps
+(``bench_compile.bench``), with the blueprint cache on (the default) and off; (2) a
+request through the module's clients against raw clients (``bench_requests``); (3) a
+300-test pytest suite on the fixtures against the same suite by hand (``bench_suite``);
+(4) a repeat compile with cached blueprints against a cold one; (5) a lazy compile that
+builds one provider against a cold eager compile; (6) memory and resources left after
+1,000 compile/close cycles (``leak_cycles``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import bench_compile  # benchmarks/ is on sys.path when this runs as a script
+import bench_requests
+import bench_suite
+from synthetic import make_app
+
+from nest_testing import Test
+from nest_testing._blueprints import BLUEPRINTS  # read to check the warm side hits it
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+
+COMPILE_TARGET = 1.10
+REQUEST_TARGET = 1.05
+SUITE_TARGET = 1.0
+BLUEPRINT_TARGET = 0.5
+LAZY_TARGET = 0.05
+RSS_TARGET_MB = 10.0
+
+FULL = {
+    "sizes": bench_compile.FULL_SIZES,
+    "compile_rounds": 11,
+    "request_rounds": bench_requests.FULL_ROUNDS,
+    "suite_rounds": 3,
+    "suite_full_warmup": True,
+    "cache_rounds": 9,
+    "cycles": 1000,
+}
+QUICK = {
+    "sizes": bench_compile.QUICK_SIZES,
+    "compile_rounds": 7,
+    "request_rounds": bench_requests.QUICK_ROUNDS,
+    "suite_rounds": 3,
+    "suite_full_warmup": False,
+    "cache_rounds": 5,
+    "cycles": 200,
+}
+CACHE_SIZE = (100, 20)
+TESTS = 300
+REQUESTS = bench_requests.REQUESTS
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ── measuring ────────────────────────────────────────────────────────────────
+
+
+def interleave(sides: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Time each side once per round, rotating the order of the sides from round to round;
+    a warm-up round first (discarded), ``gc.collect()`` before every measurement."""
+    names = list(sides)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_no in range(-1, rounds):
+        shift = round_no % len(names)
+        order = names[shift:] + names[:shift]
+        label = "warm-up" if round_no < 0 else f"round {round_no + 1}/{rounds}"
+        log(f"  {label}: {', '.join(order)}")
+        for name in order:
+            gc.collect()
+            start = time.perf_counter()
+            sides[name]()
+            elapsed = time.perf_counter() - start
+            if round_no >= 0:
+                samples[name].append(elapsed)
+    return samples
+
+
+@contextmanager
+def blueprint_cache_env(enabled: bool) -> Iterator[None]:
+    """``NEST_TESTING_BLUEPRINT_CACHE`` for the builders made inside the block (read when
+    a builder is created), restored afterwards."""
+    saved = os.environ.get("NEST_TESTING_BLUEPRINT_CACHE")
+    os.environ["NEST_TESTING_BLUEPRINT_CACHE"] = "1" if enabled else "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["NEST_TESTING_BLUEPRINT_CACHE"]
+        else:
+            os.environ["NEST_TESTING_BLUEPRINT_CACHE"] = saved
+
+
+def measure_compile(sizes: list[tuple[int, int]], rounds: int) -> dict[str, Any]:
+    """Row 1: ``bench_compile.bench`` twice, blueprint cache on (the default) and off."""
+    result: dict[str, Any] = {}
+    for cache in (True, False):
+        state = "on" if cache else "off"
+        log(f"[1] compile()+close() vs PyNestFactory.create, blueprint cache {state}")
+        with blueprint_cache_env(cache):
+            rows = bench_compile.bench(sizes, rounds)
+        for row in rows:
+            if "error" in row:
+                continue
+            data = row["samples_s"]
+            totals = [c + d for c, d in zip(data["compile"], data["close"], strict=True)]
+            row["compile_close_vs_create"] = bench_requests.paired_ratio(totals, data["create"])
+            row["compile_vs_create"] = bench_requests.paired_ratio(data["compile"], data["create"])
+        result["cache_on" if cache else "cache_off"] = rows
+    return result
+
+
+def measure_blueprints(rounds: int) -> dict[str, Any]:
+    """Row 4: a repeat ``compile()+close()`` with the blueprint cache warm against one
+    with the cache off, same app."""
+    log("[4] cached blueprints: warm compile()+close() vs cold")
+    app = make_app(*CACHE_SIZE)
+
+    def warm() -> None:
+        Test.create_testing_module(imports=[app]).use_blueprint_cache(True).compile().close()
+
+    def cold() -> None:
+        Test.create_testing_module(imports=[app]).use_blueprint_cache(False).compile().close()
+
+    hits = BLUEPRINTS.hits
+    samples = interleave({"warm": warm, "cold": cold}, rounds)
+    hits = BLUEPRINTS.hits - hits
+    if hits < rounds:  # the warm-up round fills the cache; every measured warm run hits it
+        raise RuntimeError(f"the warm side hit the blueprint cache {hits} times in {rounds}")
+    return {
+        "size": f"{CACHE_SIZE[0]}x{CACHE_SIZE[1]}",
+        **bench_requests.paired_ratio(samples["warm"], samples["cold"]),
+        "cache_hits": hits,
+        "samples_s": samples,
+    }
+
+
+def measure_lazy(rounds: int) -> dict[str, Any]:
+    """Row 5: ``.lazy().compile()``, ``get`` one leaf provider, ``close()``, against a
+    cold eager ``compile()+close()``; and the lazy one with the cache off too."""
+    log("[5] lazy compile + get(leaf) + close vs cold eager compile()+close()")
+    app = make_app(*CACHE_SIZE)
+    leaf = app.__synthetic__.providers[0][0]  # type: ignore[attr-defined]  # no dependencies
+    built: list[int] = []
+
+    def lazy(cache: bool) -> None:
+        builder = Test.create_testing_module(imports=[app]).use_blueprint_cache(cache)
+        module = builder.lazy().compile()
+        module.get(leaf)
+        module.close()
+        built.append(sum(module.constructions.values()))
+
+    def eager_cold() -> None:
+        Test.create_testing_module(imports=[app]).use_blueprint_cache(False).compile().close()
+
+    samples = interleave(
+        {
+            "lazy": lambda: lazy(True),
+            "lazy_cold": lambda: lazy(False),
+            "eager_cold": eager_cold,
+        },
+        rounds,
+    )
+    if set(built) != {1}:
+        raise RuntimeError(f"a lazy module built {sorted(set(built))} providers, not 1")
+    return {
+        "size": f"{CACHE_SIZE[0]}x{CACHE_SIZE[1]}",
+        **bench_requests.paired_ratio(samples["lazy"], samples["eager_cold"]),
+        "lazy_cold": bench_requests.paired_ratio(samples["lazy_cold"], samples["eager_cold"]),
+        "samples_s": samples,
+    }
+
+
+def measure_requests(rounds: int) -> dict[str, Any]:
+    log(f"[2] {REQUESTS} requests per round: module clients vs raw clients")
+    rows = bench_requests.bench(REQUESTS, rounds)
+    return {row["name"]: row for row in rows}
+
+
+def measure_suite(rounds: int, full_warmup: bool) -> dict[str, Any]:
+    log(f"[3] {TESTS}-test suite: fixtures vs by hand")
+    return bench_suite.bench(TESTS, rounds, full_warmup=full_warmup)
+
+
+def measure_leaks(cycles: int) -> dict[str, Any]:
+    """Row 6, in a fresh interpreter: nothing this process built is counted."""
+    log(f"[6] {cycles} compile/close cycles of the seed app (fresh interpreter)")
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--leak-child", str(cycles)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the leak check failed:\n{result.stderr[-3000:]}")
+    payload: dict[str, Any] = json.loads(result.stdout)
+    return payload
+
+
+def leak_child(cycles: int) -> int:
+    """``--leak-child N``: leak_cycles' warm-up, N cycles, and both snapshots, as JSON."""
+    import leak_cycles
+
+    for _ in range(20):  # warm-up: imports, caches, allocator arenas (as leak_cycles does)
+        leak_cycles.cycle()
+    before = leak_cycles.snapshot()
+    for n in range(cycles):
+        leak_cycles.cycle()
+        if (n + 1) % 100 == 0:
+            log(f"  {n + 1} cycles, rss {leak_cycles.rss_mb():.1f} MB")
+    after = leak_cycles.snapshot()
+    left = {key: after[key] - before[key] for key in before if key != "rss (MB)"}
+    print(
+        json.dumps(
+            {
+                "cycles": cycles,
+                "before": before,
+                "after": after,
+                "rss_growth_mb": round(after["rss (MB)"] - before["rss (MB)"], 1),
+                "left": left,
+            }
+        )
+    )
+    return 0
+
+
+# ── the table ────────────────────────────────────────────────────────────────
+
+
+def _ratio(stats: dict[str, Any]) -> str:
+    return f"{stats['ratio']:.2f}x"
+
+
+def _paired(stats: dict[str, Any]) -> str:
+    return f"{stats['paired_median']:.2f}x [{stats['paired_min']:.2f}-{stats['paired_max']:.2f}]"
+
+
+def _rss(stats: dict[str, Any] | None) -> str:
+    return _ratio(stats) if stats else "unknown (no /proc)"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def table_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    compile_results = results["compile"]
+    for key, label in (("cache_on", "cache on"), ("cache_off", "cache off")):
+        for row in compile_results[key]:
+            name = f"`compile()+close()` / `create`, {row['size']}, {label}"
+            if "error" in row:
+                rows.append(["1", name, f"<= {COMPILE_TARGET:.2f}", "-", "-", "failed", ""])
+                continue
+            stats = row["compile_close_vs_create"]
+            alone = row["compile_vs_create"]
+            rows.append(
+                [
+                    "1",
+                    name,
+                    f"<= {COMPILE_TARGET:.2f}",
+                    _ratio(stats),
+                    _paired(stats),
+                    _verdict(stats["ratio"] <= COMPILE_TARGET),
+                    f"`compile()` alone / `create`: {_ratio(alone)} ({_paired(alone)}); "
+                    f"{stats['rounds']} rounds",
+                ]
+            )
+    requests = results["requests"]
+    for key, name in (
+        ("sync", "`module.client` / `with TestClient(app.http_server)`, one request"),
+        ("async", "`module.async_client()` / raw `httpx2.AsyncClient`, one request"),
+    ):
+        stats = requests[key]
+        rows.append(
+            [
+                "2",
+                name,
+                f"<= {REQUEST_TARGET:.2f}",
+                f"{stats['ratio']:.3f}x",
+                _paired(stats),
+                _verdict(stats["ratio"] <= REQUEST_TARGET),
+                f"`GET /items`, {stats['requests']} requests x {stats['rounds']} rounds",
+            ]
+        )
+    suite = results["suite"]
+    note = f"peak RSS {_rss(suite['peak_rss'])}; {suite['tests']} tests, {suite['rounds']} rounds"
+    rows.append(
+        [
+            "3",
+            "pytest suite, `nest_app` + `nest_client` / `PyNestFactory.create` + `TestClient`",
+            f"<= {SUITE_TARGET:.2f}",
+            _ratio(suite),
+            _paired(suite),
+            _verdict(suite["ratio"] <= SUITE_TARGET),
+            note,
+        ]
+    )
+    blue = results["blueprints"]
+    rows.append(
+        [
+            "4",
+            f"repeat `compile()+close()`, cached blueprints / cold, {blue['size']}",
+            f"<= {BLUEPRINT_TARGET:.2f}",
+            _ratio(blue),
+            _paired(blue),
+            _verdict(blue["ratio"] <= BLUEPRINT_TARGET),
+            f"saves {1 - blue['ratio']:.0%} of a cold compile+close "
+            f"(only PyNest's validation is cached); {blue['rounds']} rounds",
+        ]
+    )
+    lazy = results["lazy"]
+    rows.append(
+        [
+            "5",
+            f"`.lazy().compile()` + `get(leaf)` + `close()` / cold eager, {lazy['size']}",
+            f"<= {LAZY_TARGET:.2f}",
+            f"{lazy['ratio']:.3f}x",
+            _paired(lazy),
+            _verdict(lazy["ratio"] <= LAZY_TARGET),
+            f"lazy with the blueprint cache off too: {lazy['lazy_cold']['ratio']:.3f}x "
+            f"({_paired(lazy['lazy_cold'])}); {lazy['rounds']} rounds",
+        ]
+    )
+    leaks = results["leaks"]
+    left = ", ".join(f"{key} {value:+g}" for key, value in leaks["left"].items())
+    clean = all(value <= 0 for value in leaks["left"].values())
+    growth = leaks["rss_growth_mb"]
+    rows.append(
+        [
+            "6",
+            f"{leaks['cycles']:,} compile/close cycles of the seed app: RSS growth, "
+            "threads/loops/portals/fds left",
+            f"< {RSS_TARGET_MB:g} MB, none left",
+            f"{growth:+.1f} MB",
+            "-",
+            _verdict(growth < RSS_TARGET_MB and clean),
+            f"left: {left}",
+        ]
+    )
+    return rows
+
+
+HEADER = ["#", "measurement", "target", "result", "paired: median [min-max]", "verdict", "notes"]
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    lines = [
+        "| " + " | ".join(HEADER) + " |",
+        "|---|---|---|---:|---|---|---|",
+    ]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def environment_line(env: dict[str, Any], quick: bool) -> str:
+    load = ", ".join(f"{value:.2f}" for value in env["load_average"])
+    return (
+        f"Python {env['python']} ({env['implementation']}), {env['platform']}, "
+        f"{env['cpus']} CPUs (load average at start {load}); pynest-api {env['pynest-api']}, "
+        f"nest-testing {env['nest-testing']}, fastapi {env['fastapi']}, starlette "
+        f"{env['starlette']}, injector {env['injector']}. "
+        f"{'`--quick` run' if quick else 'Full run'}, {env['runtime_s'] / 60:.1f} min."
+    )
+
+
+EXPLANATIONS = """\
+## What each row measures
+
+Every ratio is *toolkit / baseline*, measured side by side in one process (rows 1, 2, 4,
+5) or one run of subprocesses (row 3): interleaved rounds, the order of the sides
+alternating or rotating from round to round, one warm-up round discarded,
+`gc.collect()` before every measurement, medians over the rounds. "result" is
+`median(toolkit) / median(baseline)`; "paired" is the median and range of the per-round
+ratios, a measure of how noisy the run was. Below 1 the toolkit is cheaper.
+
+1. **`compile()+close()` against `PyNestFactory.create`**, on synthetic apps of
+   `MODULES x PROVIDERS` (`benchmarks/synthetic.py`: a chain of modules, each with a chain
+   of providers and a controller with two routes), with `bench_compile.bench`. The two
+   sides do not do the same work: `create` builds the app and runs the startup hooks;
+   `compile()` also starts the module's event loop (a thread) and its `TestClient`, with
+   the ASGI lifespan, and `close()` runs PyNest's shutdown hooks, which `create` never
+   does. The notes give `compile()` alone against `create`. *Cache on* is the default:
+   from the second compile of the same graph on, PyNest's validation is skipped (see row
+   4), so it is what a suite sees; *cache off* (`NEST_TESTING_BLUEPRINT_CACHE=0`) is the
+   like-for-like comparison, both sides validating the graph.
+2. **One request** `GET /items` of the seed app (`examples/seed_app`, `WiredAppModule`),
+   through `module.client` against a starlette `TestClient` entered with `with` on
+   `PyNestFactory.create(WiredAppModule).http_server`, and through
+   `module.async_client()` of a module from `await compile_async()` against
+   `httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app.http_server))` on one event
+   loop (`benchmarks/bench_requests.py`). Clients are opened before the first round; each
+   round sends the requests in blocks of 10 alternating between the sides, with the
+   garbage collector paused inside the round (collected before it).
+3. **A 300-test suite** (`benchmarks/bench_suite.py`): 300 generated tests that
+   `GET /items` with the `nest_app` / `nest_client` fixtures (`nest_app_module =
+   seed_app:WiredAppModule` in `pytest.ini`), against the same 300 tests written with
+   `PyNestFactory.create` and `with TestClient(...)` in each test. Each file runs as
+   `python -m pytest -q -p no:randomly -p no:cacheprovider` in a subprocess, wall time,
+   bytecode cached in a temporary directory (as on a developer's machine). The notes
+   compare the runs' peak resident memory too: it shows whether the plugin keeps closed
+   modules alive until the end of the session.
+4. **Cached blueprints**: a repeat `compile()+close()` of a 100x20 app with the blueprint
+   cache on and warm, against `.use_blueprint_cache(False)`. Only the outcome of PyNest's
+   graph validation (cycle and encapsulation checks) is cached, never instances: the
+   providers, the routes, the lifespan and the shutdown are rebuilt every time, so the
+   saving is bounded by validation's share of a compile.
+5. **Lazy compile**: `Test.create_testing_module(imports=[App]).lazy().compile()`, then
+   `module.get()` of a provider of module 0 with no dependencies (the run checks that
+   exactly one provider was built), then `close()`, against a cold eager
+   `compile()+close()` (cache off) of the same 100x20 app. The lazy builder uses the
+   default cache (warm after the warm-up round, as in a suite); the notes give the lazy
+   compile with the cache off too, where PyNest's validation of the whole graph still
+   runs.
+6. **Compile/close cycles** (`benchmarks/leak_cycles.py`'s cycle: compile the seed app,
+   one request, two assertions, close), in a fresh interpreter: resident memory growth
+   between a snapshot after 20 warm-up cycles and one after the cycles, and the threads,
+   open event loops, live anyio blocking portals and open file descriptors left over.
+"""
+
+
+def document(table: str, env: dict[str, Any], quick: bool, date: str) -> str:
+    return "\n".join(
+        [
+            "# Performance",
+            "",
+            "What nest-testing costs compared with building and serving the app the PyNest",
+            "way, measured by `python benchmarks/bench_all.py` (this page is its output;",
+            "`--quick` for a shorter run). Figures are ratios measured side by side on the",
+            "machine that ran it; compare ratios, never times.",
+            "",
+            f"Measured {date}. {environment_line(env, quick)}",
+            "",
+            table,
+            "",
+            EXPLANATIONS,
+        ]
+    )
+
+
+# ── the command ──────────────────────────────────────────────────────────────
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes, rounds and cycles")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="where to write the page (default docs/performance.md)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample")
+    parser.add_argument("--leak-child", type=int, metavar="N", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.leak_child is not None:
+        return leak_child(args.leak_child)
+
+    plan = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    env = bench_compile.environment()
+    env["load_average"] = list(os.getloadavg())
+    results: dict[str, Any] = {
+        "compile": measure_compile(plan["sizes"], plan["compile_rounds"]),
+        "blueprints": measure_blueprints(plan["cache_rounds"]),
+        "lazy": measure_lazy(plan["cache_rounds"]),
+        "requests": measure_requests(plan["request_rounds"]),
+        "suite": measure_suite(plan["suite_rounds"], plan["suite_full_warmup"]),
+        "leaks": measure_leaks(plan["cycles"]),
+    }
+    env["runtime_s"] = time.perf_counter() - started
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    table = markdown_table(table_rows(results))
+    print(table)
+    if not args.no_write:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(document(table, env, args.quick, date), encoding="utf-8")
+        log(f"wrote {args.output}")
+    if args.json:
+        payload = {"date": date, "quick": args.quick, "environment": env, "results": results}
+        args.json.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

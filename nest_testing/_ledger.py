@@ -187,8 +187,3 @@ class ConstructionCounts(Mapping[Hashable, int]):
     def __repr__(self) -> str:
         inner = ", ".join(f"{token_name(t)}: {n}" for t, n in self._ledger.snapshot().items())
         return f"ConstructionCounts({{{inner}}})"
-
-
-def describe_counts(counts: Mapping[Hashable, Any]) -> str:
-    """``{Logger: 1, ItemService: 3}`` with readable token names."""
-    return "{" + ", ".join(f"{token_name(t)}: {n}" for t, n in counts.items()) + "}"

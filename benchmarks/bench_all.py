@@ -51,6 +51,18 @@ from nest_testing import Test
 from nest_testing._blueprints import BLUEPRINTS  # read to check the warm side hits it
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+# Written by hand (profiling notes), kept when the page is regenerated.
+KEPT_HEADING = "## Where the time goes"
+
+
+def _kept_sections(page: Path) -> str:
+    """The hand-written tail of the page, from ``KEPT_HEADING`` on, if there is one."""
+    if not page.exists():
+        return ""
+    text = page.read_text(encoding="utf-8")
+    start = text.find(KEPT_HEADING)
+    return "" if start < 0 else "\n" + text[start:]
+
 
 COMPILE_TARGET = 1.10
 REQUEST_TARGET = 1.05
@@ -509,7 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if not args.no_write:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(document(table, env, args.quick, date), encoding="utf-8")
+        args.output.write_text(
+            document(table, env, args.quick, date) + _kept_sections(args.output),
+            encoding="utf-8",
+        )
         log(f"wrote {args.output}")
     if args.json:
         payload = {"date": date, "quick": args.quick, "environment": env, "results": results}

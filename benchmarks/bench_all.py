@@ -2,9 +2,10 @@
 
 Usage::
 
-    python benchmarks/bench_all.py            # full run (about 10 minutes on 2 cores)
-    python benchmarks/bench_all.py --quick    # fewer sizes and rounds (about 4 minutes)
+    python benchmarks/bench_all.py              # full run (about 8 minutes on 2 cores)
+    python benchmarks/bench_all.py --quick      # fewer sizes and rounds (about 3 minutes)
     python benchmarks/bench_all.py --json results.json
+    python benchmarks/bench_all.py --render results.json   # the page again, no measuring
 
 Prints a markdown table (one line per target, marked met / not met) and writes it, with
 what each line measures, the environment and the date, to ``docs/performance.md``
@@ -288,6 +289,12 @@ def _verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
+def _within(stats: dict[str, Any], target: float) -> bool:
+    """Met only when both medians agree: the ratio of the medians and the median of the
+    per-round ratios (on a noisy machine one of them can land under the target alone)."""
+    return max(stats["ratio"], stats["paired_median"]) <= target
+
+
 def table_rows(results: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     compile_results = results["compile"]
@@ -306,7 +313,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                     f"<= {COMPILE_TARGET:.2f}",
                     _ratio(stats),
                     _paired(stats),
-                    _verdict(stats["ratio"] <= COMPILE_TARGET),
+                    _verdict(_within(stats, COMPILE_TARGET)),
                     f"`compile()` alone / `create`: {_ratio(alone)} ({_paired(alone)}); "
                     f"{stats['rounds']} rounds",
                 ]
@@ -324,7 +331,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                 f"<= {REQUEST_TARGET:.2f}",
                 f"{stats['ratio']:.3f}x",
                 _paired(stats),
-                _verdict(stats["ratio"] <= REQUEST_TARGET),
+                _verdict(_within(stats, REQUEST_TARGET)),
                 f"`GET /items`, {stats['requests']} requests x {stats['rounds']} rounds",
             ]
         )
@@ -337,7 +344,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             f"<= {SUITE_TARGET:.2f}",
             _ratio(suite),
             _paired(suite),
-            _verdict(suite["ratio"] <= SUITE_TARGET),
+            _verdict(_within(suite, SUITE_TARGET)),
             note,
         ]
     )
@@ -349,7 +356,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             f"<= {BLUEPRINT_TARGET:.2f}",
             _ratio(blue),
             _paired(blue),
-            _verdict(blue["ratio"] <= BLUEPRINT_TARGET),
+            _verdict(_within(blue, BLUEPRINT_TARGET)),
             f"saves {1 - blue['ratio']:.0%} of a cold compile+close "
             f"(only PyNest's validation is cached); {blue['rounds']} rounds",
         ]
@@ -362,7 +369,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             f"<= {LAZY_TARGET:.2f}",
             f"{lazy['ratio']:.3f}x",
             _paired(lazy),
-            _verdict(lazy["ratio"] <= LAZY_TARGET),
+            _verdict(_within(lazy, LAZY_TARGET)),
             f"lazy with the blueprint cache off too: {lazy['lazy_cold']['ratio']:.3f}x "
             f"({_paired(lazy['lazy_cold'])}); {lazy['rounds']} rounds",
         ]
@@ -417,7 +424,8 @@ Every ratio is *toolkit / baseline*, measured side by side in one process (rows 
 alternating or rotating from round to round, one warm-up round discarded,
 `gc.collect()` before every measurement, medians over the rounds. "result" is
 `median(toolkit) / median(baseline)`; "paired" is the median and range of the per-round
-ratios, a measure of how noisy the run was. Below 1 the toolkit is cheaper.
+ratios, a measure of how noisy the run was. Below 1 the toolkit is cheaper. A ratio row
+is "met" only when both medians, the result and the paired one, are within the target.
 
 1. **`compile()+close()` against `PyNestFactory.create`**, on synthetic apps of
    `MODULES x PROVIDERS` (`benchmarks/synthetic.py`: a chain of modules, each with a chain
@@ -428,7 +436,10 @@ ratios, a measure of how noisy the run was. Below 1 the toolkit is cheaper.
    does. The notes give `compile()` alone against `create`. *Cache on* is the default:
    from the second compile of the same graph on, PyNest's validation is skipped (see row
    4), so it is what a suite sees; *cache off* (`NEST_TESTING_BLUEPRINT_CACHE=0`) is the
-   like-for-like comparison, both sides validating the graph.
+   like-for-like comparison, both sides validating the graph. On a shared machine this
+   row is the noisiest (runs of about a second each, whole seconds apart); for a
+   noise-free cross-check, `benchmarks/bench_instructions.py` counts instructions under
+   callgrind instead.
 2. **One request** `GET /items` of the seed app (`examples/seed_app`, `WiredAppModule`),
    through `module.client` against a starlette `TestClient` entered with `with` on
    `PyNestFactory.create(WiredAppModule).http_server`, and through
@@ -465,21 +476,24 @@ ratios, a measure of how noisy the run was. Below 1 the toolkit is cheaper.
 
 
 def document(table: str, env: dict[str, Any], quick: bool, date: str) -> str:
-    return "\n".join(
-        [
-            "# Performance",
-            "",
-            "What nest-testing costs compared with building and serving the app the PyNest",
-            "way, measured by `python benchmarks/bench_all.py` (this page is its output;",
-            "`--quick` for a shorter run). Figures are ratios measured side by side on the",
-            "machine that ran it; compare ratios, never times.",
-            "",
-            f"Measured {date}. {environment_line(env, quick)}",
-            "",
-            table,
-            "",
-            EXPLANATIONS,
-        ]
+    return (
+        "\n".join(
+            [
+                "# Performance",
+                "",
+                "What nest-testing costs compared with building and serving the app the PyNest",
+                "way, measured by `python benchmarks/bench_all.py` (this page is its output;",
+                "`--quick` for a shorter run). Figures are ratios measured side by side on the",
+                "machine that ran it; compare ratios, never times.",
+                "",
+                f"Measured {date}. {environment_line(env, quick)}",
+                "",
+                table,
+                "",
+                EXPLANATIONS,
+            ]
+        ).rstrip("\n")
+        + "\n"
     )
 
 
@@ -497,10 +511,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: rebuild the table and the page from an earlier --json file",
+    )
     parser.add_argument("--leak-child", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.leak_child is not None:
         return leak_child(args.leak_child)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        return publish(saved["results"], saved["environment"], saved["quick"], saved["date"], args)
 
     plan = QUICK if args.quick else FULL
     started = time.perf_counter()
@@ -516,19 +539,24 @@ def main(argv: list[str] | None = None) -> int:
     }
     env["runtime_s"] = time.perf_counter() - started
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if args.json:
+        payload = {"date": date, "quick": args.quick, "environment": env, "results": results}
+        args.json.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    return publish(results, env, args.quick, date, args)
 
+
+def publish(
+    results: dict[str, Any], env: dict[str, Any], quick: bool, date: str, args: Any
+) -> int:
+    """Print the table; write the page unless ``--no-write``."""
     table = markdown_table(table_rows(results))
     print(table)
     if not args.no_write:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(
-            document(table, env, args.quick, date) + _kept_sections(args.output),
-            encoding="utf-8",
+            document(table, env, quick, date) + _kept_sections(args.output), encoding="utf-8"
         )
         log(f"wrote {args.output}")
-    if args.json:
-        payload = {"date": date, "quick": args.quick, "environment": env, "results": results}
-        args.json.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     return 0
 
 

@@ -618,6 +618,15 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             self._hook_owners.setdefault(id(instance), self.path_of(module_ref))
         return instance
 
+    async def _call_hooks(
+        self, instances: list[Any], protocol: type, method_name: str, *args: Any
+    ) -> None:
+        # PyNest asks isinstance(instance, <runtime-checkable Protocol>) of every instance,
+        # about 20 us each; an instance without the attribute can never match, so only the
+        # others are handed over, and PyNest's own check still decides for them.
+        candidates = [i for i in instances if hasattr(i, method_name)]
+        await super()._call_hooks(candidates, protocol, method_name, *args)
+
     async def _call_hook(self, instance: Any, method_name: str, *args: Any) -> None:
         try:
             await super()._call_hook(instance, method_name, *args)

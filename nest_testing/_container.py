@@ -15,6 +15,7 @@ lifecycle hook order and concurrency, is PyNest's own code.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections import deque
@@ -69,9 +70,13 @@ def _defines_hooks(descriptor: ProviderDescriptor) -> bool:
     are already built, so asking them costs nothing."""
     if descriptor.use_class is None:
         return True
-    return any(
-        callable(getattr(descriptor.use_class, hook, None)) for hook in LIFECYCLE_METHOD_NAMES
-    )
+    return _class_defines_hooks(descriptor.use_class)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: apps made at run time must not pile up
+def _class_defines_hooks(cls: type) -> bool:
+    # Asked for every provider in every lazy lifecycle pass; a class's hooks don't change.
+    return any(callable(getattr(cls, hook, None)) for hook in LIFECYCLE_METHOD_NAMES)
 
 
 def _is_root(ref: ModuleRef) -> bool:
@@ -552,8 +557,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def get(self, token: Any) -> Any:
         instance = super().get(token)
-        if self._collecting is not None:
-            self._hook_owners.setdefault(id(instance), (*self._collecting, token_name(token)))
+        if self._collecting is not None and id(instance) not in self._hook_owners:
+            self._hook_owners[id(instance)] = (*self._collecting, token_name(token))
         return instance
 
     def _get_module_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:

@@ -109,6 +109,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._aborting = False
         self._shutting_down = False
         self._shutdown_errors: list[LifecycleHookError] = []
+        self._modules_hidden = False
 
     # ── the module graph ──────────────────────────────────────────────────────
 
@@ -171,6 +172,27 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             done.add(module)
 
         visit(root)
+
+    @property
+    def modules(self) -> dict[str, ModuleRef]:
+        """PyNest's registered modules (none while :meth:`modules_hidden`)."""
+        return {} if self._modules_hidden else self._modules
+
+    @contextmanager
+    def modules_hidden(self) -> Iterator[None]:
+        """PyNestApp registers routes by walking ``container.modules`` with PyNest's
+        RoutesResolver; while a testing module registers them with a resolver of its own
+        (see :mod:`nest_testing._route_templates`), that walk finds nothing."""
+        self._modules_hidden = True
+        try:
+            yield
+        finally:
+            self._modules_hidden = False
+
+    @property
+    def reuses_routes(self) -> bool:
+        """Whether routes are built from route templates (the blueprint cache is on)."""
+        return self._plan.blueprint_cache
 
     @property
     def known_tokens(self) -> set[Hashable]:

@@ -27,6 +27,7 @@ from nest_testing._depends import count_depends
 from nest_testing._doubles import Doubles
 from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._ledger import ConstructionCounts, Ledger, Phase
+from nest_testing._route_templates import new_app
 from nest_testing._routes import override_filters, override_guards
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import (
@@ -113,9 +114,10 @@ class TestingModule:
             self._build_app()
 
     def _build_app(self) -> None:
-        """As PyNestFactory.create: a fresh FastAPI app, routes registered by PyNestApp;
-        then this module's guard, filter and Depends wiring, and its lifespan."""
-        app = PyNestApp(self._container, FastAPI())
+        """As PyNestFactory.create: a fresh FastAPI app, routes registered by PyNestApp
+        (from route templates when the blueprint cache is on); then this module's guard,
+        filter and Depends wiring, and its lifespan."""
+        app = new_app(self._container, reuse_routes=self._container.reuses_routes)
         http_server = app.http_server
         override_guards(http_server, self._guards)
         override_filters(http_server, self._filters)

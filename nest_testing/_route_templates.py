@@ -1,0 +1,272 @@
+"""Route templates: FastAPI's route objects for a controller method, built once, reused.
+
+Registering routes is about half of compiling an app: for each controller method PyNest
+hands FastAPI an endpoint, and FastAPI builds an ``APIRoute`` twice (once on the
+controller's router, once again when the app includes that router), deriving the
+parameters, the response model and their pydantic validators from the endpoint's
+signature each time. None of that depends on the controller *instance*; only the
+endpoint (a bound method) and what closes over it do.
+
+So, when the blueprint cache is on, a testing module registers its routes with
+:class:`ReusingRoutesResolver`, PyNest's own ``RoutesResolver`` with one seam changed:
+
+- PyNest's ``_add_route`` still decides everything about each route (path, methods,
+  status code, guards, filter and parameter wrappers); only the resulting
+  ``add_api_route`` call is held back;
+- when the router is included, a route whose endpoint is the controller's method itself
+  (no guards, no filter or parameter-decorator wrapper) and whose arguments equal those
+  of a route FastAPI built before is a copy of that route with the new endpoint, its
+  request handler rebuilt for this app. Anything else is built by FastAPI, as PyNest
+  does, and becomes a template for next time.
+
+Templates never hold an instance: they keep the plain function, so a test cannot reach
+another test's controller through them. A template is only made from a route whose
+attributes are exactly the ones this code knows how to rebind; a FastAPI that adds
+others gets its routes built the ordinary way.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, request_response
+from nest.common.route_resolver import RoutesResolver
+from nest.core.pynest_application import PyNestApp
+
+MAX_TEMPLATES = 4096
+
+# What an APIRoute holds that derives from its endpoint and this app (rebuilt per copy),
+# and what it holds that does not (shared with the template, as built by FastAPI).
+_REBOUND = frozenset(
+    {"endpoint", "dependant", "_flat_dependant", "dependency_overrides_provider", "app"}
+)
+_SHARED = frozenset(
+    {
+        "_embed_body_fields", "body_field", "callbacks", "dependencies", "deprecated",
+        "description", "generate_unique_id_function", "include_in_schema",
+        "is_json_stream", "is_sse_stream", "methods", "name", "openapi_extra",
+        "operation_id", "param_convertors", "path", "path_format", "path_regex",
+        "response_class", "response_description", "response_field", "response_fields",
+        "response_model", "response_model_by_alias", "response_model_exclude",
+        "response_model_exclude_defaults", "response_model_exclude_none",
+        "response_model_exclude_unset", "response_model_include", "responses",
+        "status_code", "stream_item_field", "stream_item_type", "strict_content_type",
+        "summary", "tags", "unique_id",
+    }
+)  # fmt: skip
+_DEPENDANT_FIELDS = frozenset(
+    {
+        "background_tasks_param_name", "body_params", "call", "cookie_params",
+        "dependencies", "header_params", "http_connection_param_name", "name",
+        "own_oauth_scopes", "parent_oauth_scopes", "path", "path_params", "query_params",
+        "request_param_name", "response_param_name", "scope", "security_scopes_param_name",
+        "use_cache", "websocket_param_name",
+    }
+)  # fmt: skip
+_KNOWN_FASTAPI = {f.name for f in dataclasses.fields(Dependant)} == _DEPENDANT_FIELDS
+
+
+@dataclasses.dataclass(frozen=True)
+class _Template:
+    arguments: dict[str, Any]  # PyNest's add_api_route arguments, without the endpoint
+    tags: list[Any]  # the controller router's tags
+    function: Any  # the controller method's function
+    route: APIRoute  # the app's route, endpoint unbound, no request handler
+
+
+class RouteTemplates:
+    """A bounded, thread-safe map of (controller class, method) -> template."""
+
+    def __init__(self, size: int = MAX_TEMPLATES) -> None:
+        self._size = size
+        self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> _Template | None:
+        with self._lock:
+            template = self._templates.get(key)
+            if template is None:
+                self.misses += 1
+                return None
+            self._templates.move_to_end(key)
+            self.hits += 1
+            return template
+
+    def put(self, key: Hashable, template: _Template) -> None:
+        with self._lock:
+            self._templates[key] = template
+            self._templates.move_to_end(key)
+            while len(self._templates) > self._size:
+                self._templates.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._templates.clear()
+            self.hits = self.misses = 0
+
+
+TEMPLATES = RouteTemplates()
+
+
+def _rebound(route: APIRoute, endpoint: Any, app: FastAPI | None) -> APIRoute:
+    """``route`` for ``endpoint`` (same function, other instance) in ``app``: what
+    ``APIRoute.__init__`` derives from the endpoint's signature is shared; the endpoint,
+    the dependants that call it and the request handler are this route's own."""
+    clone = copy.copy(route)
+    clone.endpoint = endpoint
+    clone.dependant = dataclasses.replace(route.dependant, call=endpoint)
+    clone._flat_dependant = dataclasses.replace(route._flat_dependant, call=endpoint)
+    # Lists and dicts a user (or configure_app) might edit on one app's route.
+    clone.tags = list(route.tags)
+    clone.dependencies = list(route.dependencies)
+    clone.responses = dict(route.responses)
+    if app is None:
+        clone.dependency_overrides_provider = None
+        clone.app = None  # type: ignore[assignment]  # a template serves no requests
+    else:
+        clone.dependency_overrides_provider = app.router.dependency_overrides_provider
+        clone.app = request_response(clone.get_route_handler())
+    return clone
+
+
+def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Template | None:
+    """A template from a route FastAPI built, when it is one this module can rebind."""
+    endpoint = arguments.get("endpoint")
+    if (
+        not _KNOWN_FASTAPI
+        or type(route) is not APIRoute
+        or not inspect.ismethod(endpoint)
+        or route.endpoint is not endpoint
+        or arguments.get("dependencies")
+        or set(vars(route)) != _REBOUND | _SHARED
+    ):
+        return None
+    rest = {k: v for k, v in arguments.items() if k != "endpoint"}
+    stripped = _rebound(route, endpoint.__func__, None)
+    return _Template(arguments=rest, tags=list(tags), function=endpoint.__func__, route=stripped)
+
+
+class _HeldBack(APIRouter):
+    """Takes the one ``add_api_route`` call PyNest's ``_add_route`` makes, unbuilt."""
+
+    arguments: dict[str, Any] | None = None
+
+    def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        self.arguments = {"path": path, "endpoint": endpoint, **kwargs}
+
+
+class _IncludingInto:
+    """The ``app_ref`` the resolver sees: ``include_router`` goes through the resolver,
+    everything else (websocket gateways) straight to the app."""
+
+    def __init__(self, app: FastAPI, resolver: ReusingRoutesResolver) -> None:
+        self._app = app
+        self._resolver = resolver
+
+    def include_router(self, router: APIRouter) -> None:
+        self._resolver.include(router)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
+class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is untyped
+    """PyNest's ``RoutesResolver``, building each app route from a template when one fits."""
+
+    def __init__(self, container: Any, app: FastAPI, templates: RouteTemplates) -> None:
+        super().__init__(container, _IncludingInto(app, self))
+        self._app = app
+        self._templates = templates
+        self._held: dict[int, list[tuple[Hashable, dict[str, Any]]]] = {}
+        self._held_back = _HeldBack()
+
+    def _add_route(
+        self, router: APIRouter, bound_method: Any, original_method: Any, cls: type, prefix: str
+    ) -> None:
+        held = self._held_back
+        held.arguments = None
+        super()._add_route(held, bound_method, original_method, cls, prefix)
+        if held.arguments is not None:
+            self._held.setdefault(id(router), []).append(((cls, original_method), held.arguments))
+
+    def include(self, router: APIRouter) -> None:
+        """Include ``router``'s held routes in the app, in PyNest's order: each from its
+        template when one fits, the others built by FastAPI (and kept as templates)."""
+        held = self._held.pop(id(router), [])
+        fits = [self._fitting(router, key, arguments) for key, arguments in held]
+        for (_, arguments), template in zip(held, fits, strict=True):
+            if template is None:
+                router.add_api_route(**arguments)
+        routes = self._app.router.routes
+        start = len(routes)
+        # FastAPI builds the routes that have no template, and merges the router's
+        # lifespan and event handlers, as for PyNest.
+        self._app.include_router(router)
+        built = iter(routes[start:])
+        merged: list[Any] = []
+        for (key, arguments), template in zip(held, fits, strict=True):
+            if template is not None:
+                merged.append(_rebound(template.route, arguments["endpoint"], self._app))
+                continue
+            route = next(built, None)
+            if route is None:
+                break  # FastAPI did not build what was handed over; keep what it did
+            merged.append(route)
+            made = _template_of(route, arguments, router.tags)
+            if made is not None:
+                self._templates.put(key, made)
+        merged.extend(built)
+        routes[start:] = merged
+
+    def _fitting(
+        self, router: APIRouter, key: Hashable, arguments: dict[str, Any]
+    ) -> _Template | None:
+        """The template for this route, if it was made from the same method with the same
+        arguments (other than the instance the method is bound to)."""
+        template = self._templates.get(key)
+        endpoint = arguments["endpoint"]
+        if (
+            template is None
+            or not inspect.ismethod(endpoint)
+            or endpoint.__func__ is not template.function
+        ):
+            return None
+        try:
+            same = router.tags == template.tags and template.arguments == {
+                k: v for k, v in arguments.items() if k != "endpoint"
+            }
+        except Exception:  # an argument whose == raises: build the route
+            return None
+        return template if same else None
+
+
+def new_app(container: Any, *, reuse_routes: bool) -> PyNestApp:
+    """``PyNestApp(container, FastAPI())``, the last step of ``PyNestFactory.create``.
+
+    With ``reuse_routes``, PyNestApp's own resolver finds no modules (the container hides
+    them while the app is made) and :class:`ReusingRoutesResolver` registers the routes.
+    Should a PyNest register routes some other way, its routes stand and nothing is
+    registered twice.
+    """
+    http_server = FastAPI()
+    if not reuse_routes:
+        return PyNestApp(container, http_server)
+    before = len(http_server.router.routes)
+    with container.modules_hidden():
+        app = PyNestApp(container, http_server)
+    if len(http_server.router.routes) == before:
+        ReusingRoutesResolver(container, http_server, TEMPLATES).register_routes()
+    return app

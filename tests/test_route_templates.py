@@ -1,0 +1,124 @@
+"""Route templates: FastAPI's routes are built once per controller method and reused by
+later compiles, bound to each module's own controller; what is served never changes."""
+
+import gc
+import weakref
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from nest.core import Controller, Get, Module, PyNestFactory
+from nest.core.decorators.guards import BaseGuard, UseGuards
+from nt_sample_app import AppModule, ItemController, LoopController
+
+from nest_testing import Test
+from nest_testing._route_templates import TEMPLATES
+
+
+def api_routes(module: Any) -> dict[str, APIRoute]:
+    return {r.path: r for r in module.http_server.routes if isinstance(r, APIRoute)}
+
+
+def test_a_repeat_compile_reuses_fastapi_routes_bound_to_its_own_controller() -> None:
+    with Test.create_testing_module(imports=[AppModule]).compile() as first:
+        first_routes = api_routes(first)
+    with Test.create_testing_module(imports=[AppModule]).compile() as second:
+        routes = api_routes(second)
+        route = routes["/items"]
+        # what FastAPI derived from the signature is shared with the earlier build ...
+        assert route.response_field is first_routes["/items"].response_field
+        # ... the endpoint is this module's controller, and so is what serves requests
+        assert route.endpoint.__self__ is second.get(ItemController)
+        assert route.dependant.call == route.endpoint
+        assert route.dependency_overrides_provider is second.http_server
+        assert second.client.get("/items").json() == ["apple", "pear"]
+        assert routes["/loop"].endpoint.__self__ is second.get(LoopController)
+        assert second.client.get("/loop").json() == {"same_loop": True, "task_alive": True}
+        # Depends(Audit) on a reused route is still counted, per module
+        assert second.client.get("/items/audit").json() == {"audited": True}
+        second.assert_constructed(ItemController, times=1)
+
+
+def test_reused_routes_are_the_routes_pynest_registers() -> None:
+    with Test.create_testing_module(imports=[AppModule]).compile():
+        pass  # templates made
+    reference = PyNestFactory.create(AppModule).http_server
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        assert api_routes(module)["/items"].response_field is not None
+        ours = [(r.path, r.name, getattr(r, "methods", None)) for r in module.http_server.routes]
+        theirs = [(r.path, r.name, getattr(r, "methods", None)) for r in reference.routes]
+        assert ours == theirs
+        assert module.http_server.openapi() == reference.openapi()
+
+
+def test_with_the_blueprint_cache_off_fastapi_builds_every_route() -> None:
+    with Test.create_testing_module(imports=[AppModule]).compile() as first:
+        first_field = api_routes(first)["/items"].response_field
+    builder = Test.create_testing_module(imports=[AppModule]).use_blueprint_cache(False)
+    with builder.compile() as module:
+        assert api_routes(module)["/items"].response_field is not first_field
+        assert module.client.get("/items").status_code == 200
+
+
+def test_templates_keep_no_controller_alive() -> None:
+    TEMPLATES.clear()  # so that this module's routes become the templates
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        controller = weakref.ref(module.get(ItemController))
+        assert module.client.get("/items").status_code == 200
+    del module
+    gc.collect()
+    assert len(TEMPLATES) == 3  # /items, /items/audit, /loop
+    assert controller() is None
+
+
+class Deny(BaseGuard):
+    def can_activate(self, request: Request, credentials: Any = None) -> bool:
+        return False
+
+
+class Base:
+    @Get("/who")
+    def who(self) -> dict[str, str]:
+        return {"who": type(self).__name__}
+
+    @Get("/closed")
+    @UseGuards(Deny)
+    def closed(self) -> dict[str, str]:
+        return {"closed": "no"}
+
+
+@Controller("left")
+class Left(Base):
+    pass
+
+
+@Controller("right")
+class Right(Base):
+    pass
+
+
+@Module(controllers=[Left, Right])
+class SidesModule:
+    pass
+
+
+def test_a_method_of_two_controllers_keeps_each_prefix_and_guarded_routes_are_built() -> None:
+    for _ in range(2):
+        with Test.create_testing_module(imports=[SidesModule]).compile() as module:
+            assert module.client.get("/left/who").json() == {"who": "Left"}
+            assert module.client.get("/right/who").json() == {"who": "Right"}
+            assert module.client.get("/left/closed").status_code == 403
+            first_guarded = api_routes(module)["/left/closed"]
+    with Test.create_testing_module(imports=[SidesModule]).compile() as module:
+        guarded = api_routes(module)["/left/closed"]
+        # a guard's dependency is made per route by PyNest: never from a template
+        assert guarded.response_field is not first_guarded.response_field
+        builder = Test.create_testing_module(imports=[SidesModule]).override_guard(Deny, _Allow)
+        with builder.compile() as with_guard:
+            assert with_guard.client.get("/left/closed").status_code == 200
+        assert module.client.get("/left/closed").status_code == 403
+
+
+class _Allow(BaseGuard):
+    def can_activate(self, request: Request, credentials: Any = None) -> bool:
+        return True

@@ -589,9 +589,10 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         seen = self._lifecycle_seen.get(module_ref.token)
         if self._aborting:  # only what started, nothing new is built
             return [i for i in seen or [] if self._started(i)]
-        if self._shutting_down and seen is not None and self._all_singletons(module_ref):
-            # Resolving singletons again returns these very objects, in this order: skip
-            # the resolution. (Transients are resolved anew, as PyNest does.)
+        if seen is not None and self._all_singletons(module_ref):
+            # After the init pass (in the bootstrap pass and at shutdown), resolving
+            # singletons again returns these very objects, in this order: skip the
+            # resolution. (Transients are resolved anew, as PyNest does.)
             return list(seen)
         # Remember which token (in which module) each hook receiver came from, so a hook
         # that raises can be named; PyNest resolves them through self.get().

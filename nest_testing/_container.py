@@ -379,6 +379,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             owner_module=lambda token: ref.name if (ref := self.owner_of(token)) else None,
             mocker=self._plan.mocker,
             on_mock=self.mocks.__setitem__,
+            plans=self._plan.blueprint_cache,
         )
         self._bind(injector, descriptors)
         for token, replacement in self._replacements.items():

@@ -30,6 +30,7 @@ from injector import (
     UnsatisfiedRequirement,
 )
 
+from nest_testing._constructors import PlannedClassProvider
 from nest_testing._ledger import Construction, Ledger
 from nest_testing._tokens import token_name
 from nest_testing.errors import (
@@ -88,8 +89,10 @@ class _CountingBinder(Binder):
         auto_bind: bool,
         mocker: Callable[[Any], Any] | None,
         on_mock: Callable[[Any, Any], None],
+        plans: bool,
     ) -> None:
         super().__init__(injector, auto_bind=auto_bind)
+        self._plans = plans
         self._ledger = ledger
         self._resolution = resolution
         self._mocker = mocker
@@ -134,6 +137,8 @@ class _CountingBinder(Binder):
     def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
         if isinstance(provider, ClassProvider):
+            if self._plans:
+                provider = PlannedClassProvider(provider._cls)
             return _CountingProvider(provider, interface, self._ledger, self._resolution)
         return provider
 
@@ -142,7 +147,8 @@ class TestingInjector(Injector):
     """``injector.Injector`` with counting, injection records and path-naming errors.
 
     ``owner_module`` maps a class to the name of the module that registers it (or
-    ``None``), so strict-mode errors can say where a provider belongs.
+    ``None``), so strict-mode errors can say where a provider belongs. With ``plans``,
+    classes are built from constructor plans (see :mod:`nest_testing._constructors`).
     """
 
     __test__ = False  # not a pytest test class
@@ -155,6 +161,7 @@ class TestingInjector(Injector):
         owner_module: Callable[[object], str | None],
         mocker: Callable[[Any], Any] | None = None,
         on_mock: Callable[[Any, Any], None] = lambda token, value: None,
+        plans: bool = False,
     ) -> None:
         super().__init__(auto_bind=auto_bind)
         self._ledger = ledger
@@ -162,7 +169,13 @@ class TestingInjector(Injector):
         self._owner_module = owner_module
         # Injector.__init__ hard-codes its Binder; swap in ours before anything is bound.
         self.binder: _CountingBinder = _CountingBinder(
-            self, ledger, self._resolution, auto_bind=auto_bind, mocker=mocker, on_mock=on_mock
+            self,
+            ledger,
+            self._resolution,
+            auto_bind=auto_bind,
+            mocker=mocker,
+            on_mock=on_mock,
+            plans=plans,
         )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)

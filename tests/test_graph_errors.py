@@ -154,11 +154,14 @@ class ErrTypeAloneModule:
     ],
     ids=["nested", "direct"],
 )
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
 def test_constructor_type_error_chains_the_users_exception_not_callerror(
-    app: type, path: tuple[str, ...]
+    app: type, path: tuple[str, ...], planned: bool
 ) -> None:
     # injector wraps a TypeError from a constructor in CallError; the user must see theirs.
-    exc = compile_error(Test.create_testing_module(imports=[app]), ProviderConstructionError)
+    # (Built from constructor plans with the blueprint cache on, by the injector with it off.)
+    builder = Test.create_testing_module(imports=[app]).use_blueprint_cache(planned)
+    exc = compile_error(builder, ProviderConstructionError)
 
     assert exc.path == path
     assert type(exc.__cause__) is ErrBadConfigError
@@ -378,10 +381,10 @@ class ErrLoopModule:
     pass
 
 
-def test_cycle_found_only_at_resolution_time() -> None:
-    exc = compile_error(
-        Test.create_testing_module(imports=[ErrLoopModule]), CircularDependencyError
-    )
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_cycle_found_only_at_resolution_time(planned: bool) -> None:
+    builder = Test.create_testing_module(imports=[ErrLoopModule]).use_blueprint_cache(planned)
+    exc = compile_error(builder, CircularDependencyError)
 
     assert exc.path == ("ErrLoopModule", "ErrLoopA", "ErrLoopB", "ErrLoopA")
     assert "ErrLoopModule -> ErrLoopA -> ErrLoopB -> ErrLoopA" in str(exc)

@@ -1,0 +1,128 @@
+"""Constructor plans build every kind of constructor exactly as the injector does.
+
+With the blueprint cache on (the default), classes are built from constructor plans;
+with it off, by the injector's ``ClassProvider``. Both must give what
+``PyNestFactory.create`` gives. No ``from __future__ import annotations`` here: the
+injector reads constructor annotations as real classes.
+"""
+
+from typing import Any
+
+import pytest
+from injector import Inject, NoInject
+from nest.core import Injectable, Module, PyNestFactory
+
+from nest_testing import Test
+
+
+@Injectable
+class Clock:
+    def __init__(self) -> None:
+        self.now = 42
+
+
+class Untyped:
+    """No annotations, so PyNest leaves it to the injector as it is: defaults apply."""
+
+    def __init__(self, level=3):  # type: ignore[no-untyped-def]
+        self.level = level
+
+
+@Injectable
+class WithDefault:
+    def __init__(self, clock: Clock, retries: int = 5) -> None:
+        self.clock = clock
+        self.retries = retries
+
+
+@Injectable
+class WithNoInject:
+    def __init__(self, clock: Clock, name: NoInject[str] = "plain") -> None:
+        self.clock = clock
+        self.name = name
+
+
+class ExplicitOnly:
+    """No ``@inject``: only the parameter marked ``Inject`` is provided."""
+
+    def __init__(self, clock: Inject[Clock], label: str = "label") -> None:
+        self.clock = clock
+        self.label = label
+
+
+@Injectable
+class Base:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+
+@Injectable
+class Inherits(Base):
+    """No ``__init__`` of its own: the base's injected one."""
+
+
+class Allocated:
+    """A ``__new__`` of its own runs before ``__init__``, as with the injector."""
+
+    def __new__(cls) -> "Allocated":
+        instance = super().__new__(cls)
+        instance.allocated = True
+        return instance
+
+    def __init__(self) -> None:
+        self.initialised = getattr(self, "allocated", False)
+
+
+@Injectable
+class Consumer:
+    def __init__(
+        self,
+        untyped: Untyped,
+        default: WithDefault,
+        no_inject: WithNoInject,
+        explicit: ExplicitOnly,
+        inherits: Inherits,
+        allocated: Allocated,
+    ) -> None:
+        self.parts = (untyped, default, no_inject, explicit, inherits, allocated)
+
+
+@Module(
+    providers=[
+        Clock,
+        Untyped,
+        WithDefault,
+        WithNoInject,
+        ExplicitOnly,
+        Inherits,
+        Allocated,
+        Consumer,
+    ],
+    exports=[Consumer],
+)
+class ConstructorsModule:
+    pass
+
+
+def shape(value: Any, depth: int = 0) -> Any:
+    """Types and plain values, recursively: comparable across two builds."""
+    if depth > 4 or isinstance(value, (int, str, bool, float, type(None))):
+        return value
+    if isinstance(value, tuple):
+        return tuple(shape(v, depth + 1) for v in value)
+    return (type(value).__name__, {k: shape(v, depth + 1) for k, v in vars(value).items()})
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_every_kind_of_constructor_is_built_as_pynest_builds_it(planned: bool) -> None:
+    expected = shape(PyNestFactory.create(ConstructorsModule).container.get(Consumer))
+    builder = Test.create_testing_module(imports=[ConstructorsModule])
+    with builder.use_blueprint_cache(planned).compile() as module:
+        consumer = module.get(Consumer)
+        assert shape(consumer) == expected
+        # each part holds the module's one Clock, as every other consumer does
+        clock = module.get(Clock)
+        assert all(part.clock is clock for part in consumer.parts[1:5])
+        module.assert_singleton(Clock)
+    assert consumer.parts[0].level == 3
+    assert consumer.parts[5].initialised is True

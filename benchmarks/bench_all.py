@@ -358,7 +358,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             _paired(blue),
             _verdict(_within(blue, BLUEPRINT_TARGET)),
             f"saves {1 - blue['ratio']:.0%} of a cold compile+close "
-            f"(only PyNest's validation is cached); {blue['rounds']} rounds",
+            f"(validation, constructor plans, route templates); {blue['rounds']} rounds",
         ]
     )
     lazy = results["lazy"]
@@ -434,9 +434,10 @@ is "met" only when both medians, the result and the paired one, are within the t
    `compile()` also starts the module's event loop (a thread) and its `TestClient`, with
    the ASGI lifespan, and `close()` runs PyNest's shutdown hooks, which `create` never
    does. The notes give `compile()` alone against `create`. *Cache on* is the default:
-   from the second compile of the same graph on, PyNest's validation is skipped (see row
-   4), so it is what a suite sees; *cache off* (`NEST_TESTING_BLUEPRINT_CACHE=0`) is the
-   like-for-like comparison, both sides validating the graph. On a shared machine this
+   from the second compile of the same app on, cached blueprints are used (see row 4),
+   so it is what a suite sees; *cache off* (`NEST_TESTING_BLUEPRINT_CACHE=0`) is the
+   like-for-like comparison, both sides validating the graph, building every object
+   with the injector's `ClassProvider` and every route with FastAPI. On a shared machine this
    row is the noisiest (runs of about a second each, whole seconds apart); for a
    noise-free cross-check, `benchmarks/bench_instructions.py` counts instructions under
    callgrind instead.
@@ -457,10 +458,12 @@ is "met" only when both medians, the result and the paired one, are within the t
    compare the runs' peak resident memory too: it shows whether the plugin keeps closed
    modules alive until the end of the session.
 4. **Cached blueprints**: a repeat `compile()+close()` of a 100x20 app with the blueprint
-   cache on and warm, against `.use_blueprint_cache(False)`. Only the outcome of PyNest's
-   graph validation (cycle and encapsulation checks) is cached, never instances: the
-   providers, the routes, the lifespan and the shutdown are rebuilt every time, so the
-   saving is bounded by validation's share of a compile.
+   cache on and warm, against `.use_blueprint_cache(False)`. What is cached never holds
+   an instance: the outcome of PyNest's graph validation (cycle and encapsulation
+   checks), constructor plans (which `__init__` parameters the injector provides, per
+   class) and route templates (FastAPI's route per controller method, copied and bound
+   to each module's own controller). Providers, controllers, request handlers, the
+   lifespan and the shutdown are new every time.
 5. **Lazy compile**: `Test.create_testing_module(imports=[App]).lazy().compile()`, then
    `module.get()` of a provider of module 0 with no dependencies (the run checks that
    exactly one provider was built), then `close()`, against a cold eager

@@ -5,11 +5,13 @@ import gc
 import weakref
 from typing import Any
 
+import pytest
 from fastapi import Request
 from fastapi.routing import APIRoute
 from nest.core import Controller, Get, Module, PyNestFactory
 from nest.core.decorators.guards import BaseGuard, UseGuards
-from nt_sample_app import AppModule, ItemController, LoopController
+from nest.websockets import MessageBody, SubscribeMessage, WebSocketGateway
+from nt_sample_app import AppModule, ConfigService, ItemController, LoopController
 
 from nest_testing import Test
 from nest_testing._route_templates import TEMPLATES
@@ -122,3 +124,28 @@ def test_a_method_of_two_controllers_keeps_each_prefix_and_guarded_routes_are_bu
 class _Allow(BaseGuard):
     def can_activate(self, request: Request, credentials: Any = None) -> bool:
         return True
+
+
+@WebSocketGateway("chat")
+class ChatGateway:
+    def __init__(self, config: ConfigService) -> None:
+        self.config = config
+
+    @SubscribeMessage("ping")
+    def ping(self, data: Any = MessageBody()) -> dict[str, Any]:  # noqa: B008  # PyNest's API
+        return {"pong": data, "gateway": id(self)}
+
+
+@Module(providers=[ConfigService, ChatGateway])
+class ChatModule:
+    pass
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cache-on", "cache-off"])
+def test_websocket_gateways_are_registered_with_their_own_instance(cache: bool) -> None:
+    for _ in range(2):
+        builder = Test.create_testing_module(imports=[ChatModule]).use_blueprint_cache(cache)
+        with builder.compile() as module, module.client.websocket_connect("/chat") as socket:
+            socket.send_json({"event": "ping", "data": 7})
+            reply = socket.receive_json()
+            assert reply["data"] == {"pong": 7, "gateway": id(module.get(ChatGateway))}

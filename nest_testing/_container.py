@@ -19,12 +19,12 @@ import functools
 import inspect
 import re
 from collections import deque
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
-from injector import Injector, InstanceProvider, Provider
+from injector import Binder, Injector, InstanceProvider, Provider
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
 from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.encapsulation import validate_module_encapsulation
@@ -79,6 +79,45 @@ def _class_defines_hooks(cls: type) -> bool:
     return any(callable(getattr(cls, hook, None)) for hook in LIFECYCLE_METHOD_NAMES)
 
 
+def _bind_one(binder: Binder, descriptor: ProviderDescriptor) -> None:
+    PyNestInjectorModule([descriptor]).configure(binder)
+
+
+@dataclass(frozen=True)
+class _LazyHooks:
+    """One module's possible hook receivers in lazy mode, worked out once per container
+    (PyNest asks for them in five passes over every module)."""
+
+    startup: tuple[ProviderDescriptor, ...]
+    """Providers that define a hook (values, factories and aliases are built already)."""
+    singletons: tuple[ProviderDescriptor, ...]
+    """Singletons, in declaration order: at shutdown, those that were built."""
+    classes: tuple[Hashable, ...]
+    """Tokens of the singletons the injector builds from a class (built or not)."""
+    prebuilt: bool
+    """Whether a singleton is a value, a factory or an alias: always built."""
+    module_hooks: bool
+    """Whether the module class defines a hook (PyNest then instantiates it)."""
+
+    @classmethod
+    def of(cls, ref: ModuleRef) -> _LazyHooks:
+        descriptors = ref.compiled.provider_descriptors
+        singletons = tuple(d for d in descriptors if d.scope == Scope.SINGLETON)
+        return cls(
+            startup=tuple(d for d in descriptors if _defines_hooks(d)),
+            singletons=singletons,
+            classes=tuple(d.provide for d in singletons if d.use_class is not None),
+            prebuilt=any(d.use_class is None for d in singletons),
+            module_hooks=_class_defines_hooks(ref.metatype),
+        )
+
+    def built(self, built: set[Hashable]) -> list[ProviderDescriptor]:
+        """The singletons built so far, given the tokens the injector built."""
+        if not self.prebuilt and built.isdisjoint(self.classes):
+            return []
+        return [d for d in self.singletons if d.use_class is None or d.provide in built]
+
+
 def _is_root(ref: ModuleRef) -> bool:
     return bool(getattr(ref.metatype, "__nest_testing_root__", False))
 
@@ -102,6 +141,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._paths: dict[str, tuple[str, ...]] = {}
         self._owners: dict[Hashable, ModuleRef] = {}
         self._hook_owners: dict[int, tuple[str, ...]] = {}
+        self._lazy_hooks: dict[str, _LazyHooks] = {}
         self._collecting: tuple[str, ...] | None = None
         # Startup bookkeeping, so that a failed startup can still shut down what started.
         self._lifecycle_seen: dict[str, list[Any]] = {}
@@ -410,10 +450,11 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             injector.binder.install(PyNestInjectorModule(descriptors))
             return
         binder = injector.binder
-        for descriptor in descriptors:
-            if descriptor.use_factory is None and descriptor.use_existing is None:
-                module = PyNestInjectorModule([descriptor])
-                binder.defer(descriptor.provide, partial(module.configure, binder))
+        # The last descriptor of a token wins, as when PyNest binds them all in order.
+        pending = {
+            d.provide: d for d in descriptors if d.use_factory is None and d.use_existing is None
+        }
+        binder.defer(pending, lambda descriptor: _bind_one(binder, descriptor))
 
     def _spied(self) -> list[Hashable]:
         return [t for t, r in self._replacements.items() if r.kind == "spy"]
@@ -612,28 +653,34 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Lazy mode's hook receivers: at startup, the providers that define a hook (and
         so what they need); at shutdown, the singletons that were built. Nothing is
         built only to be asked for hooks."""
-        path = self.path_of(module_ref)
+        if self._aborting:  # a failed startup: only what started, nothing new is built
+            return [i for i in self._lifecycle_seen.get(module_ref.token, ()) if self._started(i)]
+        hooks = self._lazy_hooks.get(module_ref.token)
+        if hooks is None:
+            hooks = self._lazy_hooks[module_ref.token] = _LazyHooks.of(module_ref)
+        if self._shutting_down:
+            descriptors: Sequence[ProviderDescriptor] = hooks.built(self.injector.binder.built)
+        else:
+            descriptors = hooks.startup
         instances: dict[int, Any] = {}
-        self._collecting = path
-        try:
-            with self.resolving_for(path):
-                for descriptor in module_ref.compiled.provider_descriptors:
-                    if self._shutting_down:
-                        wanted = descriptor.scope == Scope.SINGLETON and (
-                            self._ledger.count(descriptor.provide) > 0
-                            or descriptor.use_class is None
-                        )
-                    else:
-                        wanted = _defines_hooks(descriptor)
-                    if wanted:
+        if descriptors:
+            path = self.path_of(module_ref)
+            self._collecting = path
+            try:
+                with self.resolving_for(path):
+                    for descriptor in descriptors:
                         instance = self.get(descriptor.provide)
                         instances.setdefault(id(instance), instance)
-        finally:
-            self._collecting = None
-        module_instance = self._get_module_instance(module_ref)
-        if module_instance is not None:
-            instances.setdefault(id(module_instance), module_instance)
-        return list(instances.values())
+            finally:
+                self._collecting = None
+        if hooks.module_hooks:  # else PyNest's _get_module_instance returns None
+            module_instance = self._get_module_instance(module_ref)
+            if module_instance is not None:
+                instances.setdefault(id(module_instance), module_instance)
+        receivers = list(instances.values())
+        if receivers and not self._shutting_down:
+            self._lifecycle_seen[module_ref.token] = receivers  # what abort_startup stops
+        return receivers
 
     def _all_singletons(self, module_ref: ModuleRef) -> bool:
         return all(d.scope == Scope.SINGLETON for d in module_ref.compiled.provider_descriptors)

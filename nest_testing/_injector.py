@@ -13,9 +13,9 @@ seams only, none of which changes what gets built:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, get_origin
+from typing import Any, TypeVar, get_origin
 
 from injector import (
     Binder,
@@ -26,6 +26,7 @@ from injector import (
     InstanceProvider,
     Provider,
     Scope,
+    ScopeDecorator,
     UnknownProvider,
     UnsatisfiedRequirement,
 )
@@ -40,6 +41,9 @@ from nest_testing.errors import (
     NestTestingError,
     ProviderConstructionError,
 )
+
+_NOTHING: Any = object()
+T = TypeVar("T")
 
 
 class _Resolution(threading.local):
@@ -59,11 +63,13 @@ class _CountingProvider(Provider[Any]):
         token: Hashable,
         ledger: Ledger,
         resolution: _Resolution,
+        built: set[Hashable],
     ) -> None:
         self._inner = inner
         self._token = token
         self._ledger = ledger
         self._resolution = resolution
+        self._built = built
 
     def get(self, injector: Injector) -> Any:
         construction = self._ledger.begin(self._token, "container")
@@ -74,6 +80,7 @@ class _CountingProvider(Provider[Any]):
         finally:
             stack.pop()
         self._ledger.commit(construction)
+        self._built.add(self._token)
         return instance
 
 
@@ -99,16 +106,39 @@ class _CountingBinder(Binder):
         self._on_mock = on_mock
         self._asked: set[Any] = set()
         self._mocked: set[Any] = set()
-        self._deferred: dict[Any, Callable[[], None]] = {}
+        self._deferred: dict[Any, Any] = {}
+        self.built: set[Hashable] = set()
+        """Tokens the injector has built from a class at least once (a ``Depends`` that
+        builds the same class elsewhere is counted in the ledger, not here)."""
+        self._bind_deferred: Callable[[Any], None] = lambda pending: None
 
-    def defer(self, interface: Any, bind: Callable[[], None]) -> None:
-        """Bind ``interface`` with ``bind()`` when it is first looked up (lazy mode)."""
-        self._deferred[interface] = bind
+    def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
+        """Lazy mode: bind each interface of ``pending`` with ``bind(pending[interface])``
+        when it is first looked up. A later ``bind()`` of the interface wins, as it would
+        had the deferred binding been made first."""
+        # One dict and one callable for the whole graph: a large app defers thousands of
+        # bindings per compile, and most tests look up a handful.
+        self._deferred.update(pending)
+        self._bind_deferred = bind
+
+    def bind(
+        self,
+        interface: type[T],
+        to: T | Callable[..., T] | Provider[T] | None = None,
+        scope: type[Scope] | ScopeDecorator | None = None,
+    ) -> None:
+        if self._deferred:
+            self._deferred.pop(interface, None)
+        super().bind(interface, to, scope)
+
+    def has_binding_for(self, interface: Any) -> bool:
+        return interface in self._deferred or super().has_binding_for(interface)
 
     def get_binding(self, interface: Any) -> Any:
-        bind = self._deferred.pop(interface, None) if self._deferred else None
-        if bind is not None:
-            bind()
+        if self._deferred:
+            pending = self._deferred.pop(interface, _NOTHING)
+            if pending is not _NOTHING:
+                self._bind_deferred(pending)
         self.offer_to_mocker(interface)
         return super().get_binding(interface)
 
@@ -139,7 +169,9 @@ class _CountingBinder(Binder):
         if isinstance(provider, ClassProvider):
             if self._plans:
                 provider = PlannedClassProvider(provider._cls)
-            return _CountingProvider(provider, interface, self._ledger, self._resolution)
+            return _CountingProvider(
+                provider, interface, self._ledger, self._resolution, self.built
+            )
         return provider
 
 

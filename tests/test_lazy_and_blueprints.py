@@ -3,7 +3,9 @@
 from typing import Any
 
 import pytest
-from nest.core import Injectable, Module
+from fastapi import Depends
+from nest.common.provider import Scope
+from nest.core import Controller, Get, Injectable, Module
 from nt_sample_app import (
     DB_URL,
     AppModule,
@@ -14,7 +16,7 @@ from nt_sample_app import (
     Ticker,
 )
 
-from nest_testing import Test
+from nest_testing import LifecycleHookError, Test
 from nest_testing._blueprints import BLUEPRINTS
 
 
@@ -70,6 +72,205 @@ def test_lazy_shuts_down_what_was_built_and_never_builds_the_rest() -> None:
         assert module.get(UsesPool).pool is module.get(Pool)
         assert NeverUsed not in module.constructions
     assert SHUTDOWNS == ["pool"]
+
+
+HOOKS: list[str] = []
+
+
+class Recorder:
+    """Records its startup and shutdown hooks under the class name."""
+
+    def on_module_init(self) -> None:
+        HOOKS.append(f"init {type(self).__name__}")
+
+    def on_application_shutdown(self, signal: Any = None) -> None:
+        HOOKS.append(f"shutdown {type(self).__name__}")
+
+
+class Quiet:
+    """No hooks of its own, but an instance attribute can still be one."""
+
+    def __init__(self) -> None:
+        self.on_application_shutdown = lambda signal=None: HOOKS.append("shutdown Quiet")
+
+
+@Injectable
+class Starter(Recorder):
+    def __init__(self, quiet: Quiet) -> None:
+        self.quiet = quiet
+
+
+@Injectable
+class Idle(Recorder):
+    pass
+
+
+class Connection(Recorder):
+    pass
+
+
+@Injectable
+class Untouched:
+    def __init__(self) -> None:
+        HOOKS.append("built Untouched")
+
+
+@Module(
+    providers=[
+        Quiet,
+        Starter,
+        Untouched,
+        {"provide": "connection", "useValue": Connection()},
+        {"provide": Idle, "useClass": Idle, "scope": Scope.TRANSIENT},
+    ]
+)
+class HookedModule(Recorder):
+    pass
+
+
+def test_lazy_starts_hook_definers_with_what_they_need_and_stops_what_was_built() -> None:
+    HOOKS.clear()
+    with Test.create_testing_module(imports=[HookedModule]).lazy().compile() as module:
+        # Starter defines a hook, so it was built at startup, and Quiet with it; a value
+        # is built already; the module class defines hooks too. Idle is transient: PyNest
+        # resolves it anew in each startup pass, as in an eager compile.
+        startup = module.constructions.by_phase["startup"]
+        assert startup == {Starter: 1, Quiet: 1, Idle: 2}
+        assert sorted(HOOKS) == [
+            "init Connection",
+            "init HookedModule",
+            "init Idle",
+            "init Starter",
+        ]
+        HOOKS.clear()
+    # At shutdown: the singletons that were built, whatever defines the hook (Quiet's is
+    # an instance attribute); not the transient Idle; never Untouched, which nobody
+    # asked for.
+    assert sorted(HOOKS) == [
+        "shutdown Connection",
+        "shutdown HookedModule",
+        "shutdown Quiet",
+        "shutdown Starter",
+    ]
+    assert Untouched not in module.constructions
+
+
+@Injectable
+class LateHook(Recorder):
+    pass
+
+
+@Module(providers=[LateHook])
+class LateModule:
+    pass
+
+
+@Module(imports=[LateModule], providers=[Untouched])
+class LateRootModule:
+    pass
+
+
+def test_lazy_shutdown_runs_hooks_of_singletons_built_after_startup() -> None:
+    HOOKS.clear()
+    module = Test.create_testing_module(imports=[LateRootModule]).lazy().compile()
+    assert HOOKS == ["init LateHook"]
+    module.get(Untouched)  # no hook, built on request: its module has something to stop
+    HOOKS.clear()
+    module.close()
+    assert HOOKS == ["shutdown LateHook"]
+
+
+@Injectable
+class AuditTrail:
+    pass
+
+
+@Controller("/audited")
+class AuditedController:
+    @Get("/")
+    def get(self, trail: AuditTrail = Depends(AuditTrail)) -> dict[str, bool]:
+        return {"ok": True}
+
+
+@Module(controllers=[AuditedController], providers=[AuditTrail])
+class AuditedModule:
+    pass
+
+
+def test_lazy_shutdown_builds_nothing_a_depends_built_elsewhere() -> None:
+    module = Test.create_testing_module(imports=[AuditedModule]).lazy().compile()
+    assert module.client.get("/audited/").json() == {"ok": True}
+    module.close()
+    # FastAPI built AuditTrail for the request; the container never did, so its
+    # singleton is not built at shutdown just to be asked for hooks
+    assert module.constructions.by_phase["request"][AuditTrail] == 1
+    assert module.constructions.by_phase["shutdown"] == {}
+
+
+@Injectable
+class Started(Recorder):
+    pass
+
+
+@Injectable
+class FailsToStart(Recorder):
+    def on_module_init(self) -> None:
+        HOOKS.append("init FailsToStart")
+        raise ConnectionError("broker unreachable")
+
+
+@Module(providers=[Started], exports=[Started])
+class StartedModule:
+    pass
+
+
+@Module(imports=[StartedModule], providers=[FailsToStart])
+class FailingStartModule:
+    pass
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_failed_startup_shuts_down_what_started(lazy: bool) -> None:
+    HOOKS.clear()
+    builder = Test.create_testing_module(imports=[FailingStartModule])
+    with pytest.raises(LifecycleHookError, match="broker unreachable"):
+        (builder.lazy() if lazy else builder).compile()
+    # Started's init ran, so it is shut down; FailsToStart never started
+    assert HOOKS == ["init Started", "init FailsToStart", "shutdown Started"]
+
+
+@Injectable
+class Clock:
+    pass
+
+
+@Module(providers=[Clock], exports=[Clock])
+class ClassClockModule:
+    pass
+
+
+@Module(providers=[{"provide": Clock, "useFactory": lambda: "factory clock"}], exports=[Clock])
+class FactoryClockModule:
+    pass
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_token_bound_by_a_class_then_a_factory_serves_the_factorys_value(lazy: bool) -> None:
+    builder = Test.create_testing_module(imports=[ClassClockModule, FactoryClockModule])
+    with (builder.lazy() if lazy else builder).compile() as module:
+        assert module.get(Clock) == "factory clock"  # the later binding wins, as in PyNest
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_lazy_with_and_without_the_blueprint_cache(cache: bool) -> None:
+    BLUEPRINTS.clear()
+    for _ in range(2):
+        builder = Test.create_testing_module(imports=[AppModule]).use_blueprint_cache(cache)
+        with builder.lazy().compile() as module:
+            assert module.get(ItemService).all() == ["apple", "pear"]
+            assert module.constructions[ItemService] == 1
+            assert module.client.get("/items").json() == ["apple", "pear"]
+    assert (BLUEPRINTS.hits, BLUEPRINTS.misses) == ((1, 1) if cache else (0, 0))
 
 
 @pytest.mark.asyncio

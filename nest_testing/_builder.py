@@ -346,9 +346,9 @@ class TestingModuleBuilder:
 
     def use_blueprint_cache(self, enabled: bool = True) -> Self:
         """Reuse (the default) or not what earlier compiles learnt without instances:
-        PyNest's cycle and encapsulation checks of the same graph, constructor plans and
-        FastAPI route templates. Instances are always fresh. Off for the whole process
-        with ``NEST_TESTING_BLUEPRINT_CACHE=0``.
+        PyNest's compile of unchanged module classes, its cycle and encapsulation checks
+        of the same graph, constructor plans and FastAPI route templates. Instances are
+        always fresh. Off for the whole process with ``NEST_TESTING_BLUEPRINT_CACHE=0``.
 
         Example::
 

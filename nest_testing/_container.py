@@ -32,7 +32,7 @@ from nest.core.injector_module import PyNestInjectorModule
 from nest.core.pynest_container import _LIFECYCLE_METHOD_NAMES as LIFECYCLE_METHOD_NAMES
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
-from nest_testing._blueprints import BLUEPRINTS, graph_key
+from nest_testing._blueprints import BLUEPRINTS, BlueprintCompiler, BlueprintTokens, graph_key
 from nest_testing._doubles import spy_on
 from nest_testing._graph import build_graph
 from nest_testing._injector import TestingInjector
@@ -118,6 +118,10 @@ class _LazyHooks:
         return [d for d in self.singletons if d.use_class is None or d.provide in built]
 
 
+class _KeepingCompiler(OverridingCompiler, BlueprintCompiler):
+    """The overriding compiler over kept compiled modules (blueprint cache on)."""
+
+
 def _is_root(ref: ModuleRef) -> bool:
     return bool(getattr(ref.metatype, "__nest_testing_root__", False))
 
@@ -133,7 +137,11 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._plan = plan
         self._replacements = plan.replacements
         self._strict = plan.strict
-        self._compiler = OverridingCompiler(self._module_token_factory, plan)
+        if plan.blueprint_cache:
+            self._module_token_factory = BlueprintTokens()
+            self._compiler = _KeepingCompiler(self._module_token_factory, plan)
+        else:
+            self._compiler = OverridingCompiler(self._module_token_factory, plan)
         self.mocks: dict[Hashable, Any] = self._compiler.mocks
         self.spies: dict[Hashable, Any] = {}
         self._module_compiler = self._compiler
@@ -297,8 +305,10 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def descriptors_for(self, token: object) -> list[ProviderDescriptor]:
         """Every descriptor that provides ``token``, in module registration order;
         controllers included, as the singletons PyNest binds them as."""
-        descriptors = [*self._all_descriptors, *self._make_controller_descriptors()]
-        return [d for d in descriptors if d.provide == token]
+        found = [d for d in self._all_descriptors if d.provide == token]
+        if token in self._controller_classes:  # else no need to make their descriptors
+            found += [d for d in self._make_controller_descriptors() if d.provide == token]
+        return found
 
     def visible_from(self, ref: ModuleRef) -> set[Hashable]:
         """What ``ref`` may inject: its own providers and controllers, what its imports
@@ -657,7 +667,13 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             return [i for i in self._lifecycle_seen.get(module_ref.token, ()) if self._started(i)]
         hooks = self._lazy_hooks.get(module_ref.token)
         if hooks is None:
-            hooks = self._lazy_hooks[module_ref.token] = _LazyHooks.of(module_ref)
+            if self._plan.blueprint_cache:
+                hooks = BLUEPRINTS.derived(
+                    module_ref.compiled, "lazy_hooks", lambda: _LazyHooks.of(module_ref)
+                )
+            else:
+                hooks = _LazyHooks.of(module_ref)
+            self._lazy_hooks[module_ref.token] = hooks
         if self._shutting_down:
             descriptors: Sequence[ProviderDescriptor] = hooks.built(self.injector.binder.built)
         else:

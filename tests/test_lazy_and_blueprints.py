@@ -313,3 +313,78 @@ def test_a_different_graph_is_a_different_blueprint() -> None:
     with builder.compile():
         pass
     assert BLUEPRINTS.misses == 2
+
+
+@Injectable
+class Extra:
+    pass
+
+
+def _compiled(module: Any, module_class: type) -> Any:
+    ref = module._container.ref_of(module_class)
+    assert ref is not None
+    return ref.compiled
+
+
+def test_a_kept_compile_is_reused_until_the_module_class_changes() -> None:
+    @Module(providers=[Logger], exports=[Logger])
+    class LoggingModule:
+        pass
+
+    def compile_it() -> Any:
+        builder = Test.create_testing_module(imports=[LoggingModule])
+        return builder.use_blueprint_cache(True).compile()
+
+    with compile_it() as first:
+        kept = _compiled(first, LoggingModule)
+        first_logger = first.get(Logger)
+    with compile_it() as second:
+        assert _compiled(second, LoggingModule) is kept
+        # the token PyNest's factory makes in this container is the kept one's
+        assert second._container.module_token_factory.create(LoggingModule) == kept.token
+        assert second.get(Logger) is not first_logger  # instances are always fresh
+    LoggingModule.providers.append(Extra)  # type: ignore[attr-defined]
+    with compile_it() as third:
+        assert _compiled(third, LoggingModule) is not kept
+        assert isinstance(third.get(Extra), Extra)
+    LoggingModule.providers = [Logger]  # type: ignore[attr-defined]
+    with compile_it() as fourth:
+        assert Extra not in fourth._container.known_tokens
+
+
+def test_values_factories_and_the_cache_off_are_compiled_every_time() -> None:
+    @Module(providers=[{"provide": "url", "useValue": "sqlite://"}], exports=["url"])
+    class ValueModule:
+        pass
+
+    @Module(providers=[Logger])
+    class ClassModule:
+        pass
+
+    def compile_it(cache: bool) -> Any:
+        builder = Test.create_testing_module(imports=[ValueModule, ClassModule])
+        return builder.use_blueprint_cache(cache).compile()
+
+    with compile_it(True) as first, compile_it(True) as second:
+        # the cache holds no value of a test's making
+        assert _compiled(first, ValueModule) is not _compiled(second, ValueModule)
+        assert second.get("url") == "sqlite://"
+        assert _compiled(first, ClassModule) is _compiled(second, ClassModule)
+    with compile_it(False) as cold:
+        assert _compiled(cold, ClassModule) is not _compiled(first, ClassModule)
+
+
+def test_overrides_never_reach_a_kept_compile() -> None:
+    class FakeLogger:
+        def log(self, line: str) -> None:
+            pass
+
+    def builder() -> Any:
+        return Test.create_testing_module(imports=[AppModule]).use_blueprint_cache(True)
+
+    with builder().compile():
+        pass
+    with builder().override_provider(Logger, FakeLogger).compile() as overridden:
+        assert isinstance(overridden.get(Logger), FakeLogger)
+    with builder().compile() as plain:
+        assert type(plain.get(Logger)) is Logger

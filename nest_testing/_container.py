@@ -85,8 +85,8 @@ def _bind_one(binder: Binder, descriptor: ProviderDescriptor) -> None:
 
 @dataclass(frozen=True)
 class _LazyHooks:
-    """One module's possible hook receivers in lazy mode, worked out once per container
-    (PyNest asks for them in five passes over every module)."""
+    """One module's possible hook receivers in lazy mode, worked out once per container,
+    or once per kept compiled module (PyNest asks in five passes over every module)."""
 
     startup: tuple[ProviderDescriptor, ...]
     """Providers that define a hook (values, factories and aliases are built already)."""

@@ -131,9 +131,6 @@ class _CountingBinder(Binder):
             self._deferred.pop(interface, None)
         super().bind(interface, to, scope)
 
-    def has_binding_for(self, interface: Any) -> bool:
-        return interface in self._deferred or super().has_binding_for(interface)
-
     def get_binding(self, interface: Any) -> Any:
         if self._deferred:
             pending = self._deferred.pop(interface, _NOTHING)

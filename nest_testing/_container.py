@@ -430,6 +430,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             mocker=self._plan.mocker,
             on_mock=self.mocks.__setitem__,
             plans=self._plan.blueprint_cache,
+            lazy=self._plan.lazy,
         )
         self._bind(injector, descriptors)
         for token, replacement in self._replacements.items():
@@ -464,7 +465,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         pending = {
             d.provide: d for d in descriptors if d.use_factory is None and d.use_existing is None
         }
-        binder.defer(pending, lambda descriptor: _bind_one(binder, descriptor))
+        injector.defer(pending, lambda descriptor: _bind_one(binder, descriptor))
 
     def _spied(self) -> list[Hashable]:
         return [t for t, r in self._replacements.items() if r.kind == "spy"]
@@ -473,7 +474,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Consumers of a spied token receive a spy around the real instance, which is
         still built (and counted) by its own provider, in its own scope."""
         for token in tokens:
-            binding, _ = injector.binder.get_binding(token)
+            binding, _ = injector.binder.get_binding(token)  # type: ignore[arg-type]
             provider = _SpyingProvider(binding.provider, token, self.spies)
             injector.binder.bind(token, to=provider, scope=binding.scope)  # type: ignore[arg-type]
 

@@ -85,7 +85,7 @@ class _CountingProvider(Provider[Any]):
 
 
 class _CountingBinder(Binder):
-    """Wraps class providers for counting, and offers unbound tokens to the mocker."""
+    """Wraps class providers for counting (and builds them from constructor plans)."""
 
     def __init__(
         self,
@@ -106,38 +106,9 @@ class _CountingBinder(Binder):
         self._on_mock = on_mock
         self._asked: set[Any] = set()
         self._mocked: set[Any] = set()
-        self._deferred: dict[Any, Any] = {}
         self.built: set[Hashable] = set()
         """Tokens the injector has built from a class at least once (a ``Depends`` that
         builds the same class elsewhere is counted in the ledger, not here)."""
-        self._bind_deferred: Callable[[Any], None] = lambda pending: None
-
-    def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
-        """Lazy mode: bind each interface of ``pending`` with ``bind(pending[interface])``
-        when it is first looked up. A later ``bind()`` of the interface wins, as it would
-        had the deferred binding been made first."""
-        # One dict and one callable for the whole graph: a large app defers thousands of
-        # bindings per compile, and most tests look up a handful.
-        self._deferred.update(pending)
-        self._bind_deferred = bind
-
-    def bind(
-        self,
-        interface: type[T],
-        to: T | Callable[..., T] | Provider[T] | None = None,
-        scope: type[Scope] | ScopeDecorator | None = None,
-    ) -> None:
-        if self._deferred:
-            self._deferred.pop(interface, None)
-        super().bind(interface, to, scope)
-
-    def get_binding(self, interface: Any) -> Any:
-        if self._deferred:
-            pending = self._deferred.pop(interface, _NOTHING)
-            if pending is not _NOTHING:
-                self._bind_deferred(pending)
-        self.offer_to_mocker(interface)
-        return super().get_binding(interface)
 
     def offer_to_mocker(self, interface: Any) -> bool:
         """Ask the mocker, once per token, for a token nothing binds; bind its answer.
@@ -172,12 +143,51 @@ class _CountingBinder(Binder):
         return provider
 
 
+class _BindOnLookup(_CountingBinder):
+    """A binder that binds when a token is looked up: lazy mode's deferred bindings, and
+    the mocker's answer for a token nothing binds. (A separate class because a lookup is
+    the injector's hottest path: without lazy mode or a mocker it is not overridden.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._deferred: dict[Any, Any] = {}
+        self._bind_deferred: Callable[[Any], None] = lambda pending: None
+        super().__init__(*args, **kwargs)
+
+    def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
+        """Lazy mode: bind each interface of ``pending`` with ``bind(pending[interface])``
+        when it is first looked up. A later ``bind()`` of the interface wins, as it would
+        had the deferred binding been made first."""
+        # One dict and one callable for the whole graph: a large app defers thousands of
+        # bindings per compile, and most tests look up a handful.
+        self._deferred.update(pending)
+        self._bind_deferred = bind
+
+    def bind(
+        self,
+        interface: type[T],
+        to: T | Callable[..., T] | Provider[T] | None = None,
+        scope: type[Scope] | ScopeDecorator | None = None,
+    ) -> None:
+        if self._deferred:
+            self._deferred.pop(interface, None)
+        super().bind(interface, to, scope)
+
+    def get_binding(self, interface: Any) -> Any:
+        if self._deferred:
+            pending = self._deferred.pop(interface, _NOTHING)
+            if pending is not _NOTHING:
+                self._bind_deferred(pending)
+        self.offer_to_mocker(interface)
+        return super().get_binding(interface)
+
+
 class TestingInjector(Injector):
     """``injector.Injector`` with counting, injection records and path-naming errors.
 
     ``owner_module`` maps a class to the name of the module that registers it (or
     ``None``), so strict-mode errors can say where a provider belongs. With ``plans``,
     classes are built from constructor plans (see :mod:`nest_testing._constructors`).
+    With ``lazy``, :meth:`defer` binds tokens when they are first looked up.
     """
 
     __test__ = False  # not a pytest test class
@@ -191,13 +201,15 @@ class TestingInjector(Injector):
         mocker: Callable[[Any], Any] | None = None,
         on_mock: Callable[[Any, Any], None] = lambda token, value: None,
         plans: bool = False,
+        lazy: bool = False,
     ) -> None:
         super().__init__(auto_bind=auto_bind)
         self._ledger = ledger
         self._resolution = _Resolution()
         self._owner_module = owner_module
         # Injector.__init__ hard-codes its Binder; swap in ours before anything is bound.
-        self.binder: _CountingBinder = _CountingBinder(
+        binder = _BindOnLookup if lazy or mocker is not None else _CountingBinder
+        self.binder: _CountingBinder = binder(
             self,
             ledger,
             self._resolution,
@@ -208,6 +220,11 @@ class TestingInjector(Injector):
         )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)
+
+    def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
+        """Lazy mode: see :meth:`_BindOnLookup.defer`."""
+        assert isinstance(self.binder, _BindOnLookup), "TestingInjector(lazy=True) defers"
+        self.binder.defer(pending, bind)
 
     @contextmanager
     def origin(self, path: tuple[str, ...]) -> Iterator[None]:

@@ -285,10 +285,10 @@ async def test_lazy_async_module_starts_its_app_with_the_first_client() -> None:
 
 def test_repeat_compiles_reuse_the_validation_but_never_instances() -> None:
     BLUEPRINTS.clear()
-    with Test.create_testing_module(imports=[AppModule]).compile() as first:
+    with Test.create_testing_module(imports=[AppModule]).use_blueprint_cache().compile() as first:
         first_logger = first.get(Logger)
     assert (BLUEPRINTS.hits, BLUEPRINTS.misses) == (0, 1)
-    with Test.create_testing_module(imports=[AppModule]).compile() as second:
+    with Test.create_testing_module(imports=[AppModule]).use_blueprint_cache().compile() as second:
         assert second.get(Logger) is not first_logger
         assert second.constructions[Logger] == 1
     assert (BLUEPRINTS.hits, BLUEPRINTS.misses) == (1, 1)
@@ -300,16 +300,15 @@ def test_repeat_compiles_reuse_the_validation_but_never_instances() -> None:
 
 def test_a_different_graph_is_a_different_blueprint() -> None:
     BLUEPRINTS.clear()
-    with Test.create_testing_module(imports=[AppModule]).compile():
+    with Test.create_testing_module(imports=[AppModule]).use_blueprint_cache().compile():
         pass
 
     class OtherLogger:  # another class: other constructor annotations to check
         def log(self, line: str) -> None:
             pass
 
-    builder = Test.create_testing_module(imports=[AppModule]).override_provider(
-        Logger, OtherLogger
-    )
+    builder = Test.create_testing_module(imports=[AppModule]).use_blueprint_cache()
+    builder.override_provider(Logger, OtherLogger)
     with builder.compile():
         pass
     assert BLUEPRINTS.misses == 2

@@ -13,7 +13,7 @@ from nest.core.decorators.guards import BaseGuard, UseGuards
 from nest.websockets import MessageBody, SubscribeMessage, WebSocketGateway
 from nt_sample_app import AppModule, ConfigService, ItemController, LoopController
 
-from nest_testing import Test
+from nest_testing import Test, TestingModuleBuilder
 from nest_testing._route_templates import TEMPLATES
 
 
@@ -21,10 +21,16 @@ def api_routes(module: Any) -> dict[str, APIRoute]:
     return {r.path: r for r in module.http_server.routes if isinstance(r, APIRoute)}
 
 
+def cached(root: type) -> TestingModuleBuilder:
+    """A builder with the blueprint cache on (the default, unless the environment says
+    otherwise), as these tests are about it."""
+    return Test.create_testing_module(imports=[root]).use_blueprint_cache()
+
+
 def test_a_repeat_compile_reuses_fastapi_routes_bound_to_its_own_controller() -> None:
-    with Test.create_testing_module(imports=[AppModule]).compile() as first:
+    with cached(AppModule).compile() as first:
         first_routes = api_routes(first)
-    with Test.create_testing_module(imports=[AppModule]).compile() as second:
+    with cached(AppModule).compile() as second:
         routes = api_routes(second)
         route = routes["/items"]
         # what FastAPI derived from the signature is shared with the earlier build ...
@@ -64,7 +70,7 @@ def test_with_the_blueprint_cache_off_fastapi_builds_every_route() -> None:
 
 def test_templates_keep_no_controller_alive() -> None:
     TEMPLATES.clear()  # so that this module's routes become the templates
-    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+    with cached(AppModule).compile() as module:
         controller = weakref.ref(module.get(ItemController))
         assert module.client.get("/items").status_code == 200
     del module

@@ -27,12 +27,13 @@ import operator
 import os
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from functools import partial
 from typing import Any, TypeVar
 
 from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
+
+from nest_testing._lru import LRU
 
 MAX_BLUEPRINTS = 64
 MAX_COMPILED_MODULES = 4096  # about 40 apps of 100 modules
@@ -136,10 +137,8 @@ class BlueprintCache:
     and graph keys that passed validation."""
 
     def __init__(self, size: int = MAX_BLUEPRINTS, modules: int = MAX_COMPILED_MODULES) -> None:
-        self._size = size
-        self._modules_size = modules
-        self._validated: OrderedDict[Hashable, None] = OrderedDict()
-        self._compiled: OrderedDict[type, _Compiled] = OrderedDict()
+        self._validated: LRU[Hashable, bool] = LRU(size)
+        self._compiled: LRU[type, _Compiled] = LRU(modules)
         self._by_id: dict[int, _Compiled] = {}  # entries keep their module alive: ids hold
         self._ids: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
@@ -148,8 +147,7 @@ class BlueprintCache:
 
     def validated(self, key: Hashable) -> bool:
         with self._lock:
-            if key in self._validated:
-                self._validated.move_to_end(key)
+            if self._validated.get(key):
                 self.hits += 1
                 return True
             self.misses += 1
@@ -157,10 +155,7 @@ class BlueprintCache:
 
     def remember(self, key: Hashable) -> None:
         with self._lock:
-            self._validated[key] = None
-            self._validated.move_to_end(key)
-            while len(self._validated) > self._size:
-                self._validated.popitem(last=False)
+            self._validated.put(key, True)
 
     def compiled(self, metatype: type, source: tuple[tuple[Any, ...], ...]) -> Any:
         """The kept compile of ``metatype``, if it was compiled from ``source``."""
@@ -168,20 +163,18 @@ class BlueprintCache:
             entry = self._compiled.get(metatype)
             if entry is None or not _same(entry.source, source):
                 return None
-            self._compiled.move_to_end(metatype)
             return entry.compiled
 
     def keep_compiled(
         self, metatype: type, source: tuple[tuple[Any, ...], ...], compiled: CompiledModule
     ) -> None:
         with self._lock:
-            old = self._compiled.pop(metatype, None)
+            old = self._compiled.pop(metatype)
             if old is not None:
                 del self._by_id[id(old.compiled)]
-            entry = self._compiled[metatype] = _Compiled(source, compiled)
+            entry = _Compiled(source, compiled)
             self._by_id[id(compiled)] = entry
-            while len(self._compiled) > self._modules_size:
-                _, evicted = self._compiled.popitem(last=False)
+            for evicted in self._compiled.put(metatype, entry):
                 del self._by_id[id(evicted.compiled)]
 
     def derived(self, compiled: CompiledModule, name: str, make: Callable[[], T]) -> T:

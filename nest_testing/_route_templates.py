@@ -31,7 +31,6 @@ import copy
 import dataclasses
 import inspect
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
@@ -40,6 +39,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, request_response
 from nest.common.route_resolver import RoutesResolver
 from nest.core.pynest_application import PyNestApp
+
+from nest_testing._lru import LRU
 
 MAX_TEMPLATES = 4096
 
@@ -86,8 +87,7 @@ class RouteTemplates:
     """A bounded, thread-safe map of (controller class, method) -> template."""
 
     def __init__(self, size: int = MAX_TEMPLATES) -> None:
-        self._size = size
-        self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
+        self._templates: LRU[Hashable, _Template] = LRU(size)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -97,17 +97,13 @@ class RouteTemplates:
             template = self._templates.get(key)
             if template is None:
                 self.misses += 1
-                return None
-            self._templates.move_to_end(key)
-            self.hits += 1
+            else:
+                self.hits += 1
             return template
 
     def put(self, key: Hashable, template: _Template) -> None:
         with self._lock:
-            self._templates[key] = template
-            self._templates.move_to_end(key)
-            while len(self._templates) > self._size:
-                self._templates.popitem(last=False)
+            self._templates.put(key, template)
 
     def __len__(self) -> int:
         return len(self._templates)

@@ -123,8 +123,8 @@ def _rebound(route: APIRoute, endpoint: Any, app: FastAPI | None) -> APIRoute:
     the dependants that call it and the request handler are this route's own."""
     clone = copy.copy(route)
     clone.endpoint = endpoint
-    clone.dependant = dataclasses.replace(route.dependant, call=endpoint)
-    clone._flat_dependant = dataclasses.replace(route._flat_dependant, call=endpoint)
+    clone.dependant = _calling(route.dependant, endpoint)
+    clone._flat_dependant = _calling(route._flat_dependant, endpoint)
     # Lists and dicts a user (or configure_app) might edit on one app's route.
     clone.tags = list(route.tags)
     clone.dependencies = list(route.dependencies)
@@ -136,6 +136,21 @@ def _rebound(route: APIRoute, endpoint: Any, app: FastAPI | None) -> APIRoute:
         clone.dependency_overrides_provider = app.router.dependency_overrides_provider
         clone.app = request_response(clone.get_route_handler())
     return clone
+
+
+def _calling(dependant: Dependant, endpoint: Any) -> Dependant:
+    """``dependant`` calling ``endpoint``, with lists of its own (the fields in them,
+    sub-dependants included, are shared: FastAPI does not change them once built)."""
+    return dataclasses.replace(
+        dependant,
+        call=endpoint,
+        path_params=list(dependant.path_params),
+        query_params=list(dependant.query_params),
+        header_params=list(dependant.header_params),
+        cookie_params=list(dependant.cookie_params),
+        body_params=list(dependant.body_params),
+        dependencies=list(dependant.dependencies),
+    )
 
 
 def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Template | None:

@@ -155,3 +155,25 @@ def test_websocket_gateways_are_registered_with_their_own_instance(cache: bool) 
             socket.send_json({"event": "ping", "data": 7})
             reply = socket.receive_json()
             assert reply["data"] == {"pong": 7, "gateway": id(module.get(ChatGateway))}
+
+
+def test_editing_one_modules_route_leaves_the_next_modules_alone() -> None:
+    def edit(app: Any) -> None:
+        route = next(r for r in app.http_server.routes if getattr(r, "path", "") == AUDIT)
+        route.tags.append("edited")
+        route.responses[418] = {"description": "teapot"}
+        route.dependant.dependencies.append(route.dependant.dependencies[0])
+
+    with cached(AppModule).compile():
+        pass  # templates made
+    with cached(AppModule).configure_app(edit).compile() as edited:
+        assert len(api_routes(edited)[AUDIT].dependant.dependencies) == 2
+    with cached(AppModule).compile() as module:
+        route = api_routes(module)[AUDIT]
+        assert "edited" not in route.tags
+        assert 418 not in route.responses
+        assert len(route.dependant.dependencies) == 1  # Depends(Audit)
+        assert module.client.get(AUDIT).json() == {"audited": True}
+
+
+AUDIT = "/items/audit"

@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_all.py --quick      # fewer sizes and rounds (about 3 minutes)
     python benchmarks/bench_all.py --json results.json
     python benchmarks/bench_all.py --render results.json   # the page again, no measuring
+    python benchmarks/bench_all.py --instructions   # row 1 under callgrind too (+15 min)
 
 Prints a markdown table (one line per target, marked met / not met) and writes it, with
 what each line measures, the environment and the date, to ``docs/performance.md``
@@ -25,7 +26,9 @@ request through the module's clients against raw clients (``bench_requests``); (
 300-test pytest suite on the fixtures against the same suite by hand (``bench_suite``);
 (4) a repeat compile with cached blueprints against a cold one; (5) a lazy compile that
 builds one provider against a cold eager compile; (6) memory and resources left after
-1,000 compile/close cycles (``leak_cycles``).
+1,000 compile/close cycles (``leak_cycles``). With ``--instructions``, row 1 with the
+cache off is also counted in instructions under callgrind (``bench_instructions``),
+which does not move with the machine's load.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_compile  # benchmarks/ is on sys.path when this runs as a script
+import bench_instructions
 import bench_requests
 import bench_suite
 from synthetic import make_app
@@ -91,6 +95,7 @@ QUICK = {
     "cycles": 200,
 }
 CACHE_SIZE = (100, 20)
+INSTRUCTION_SIZES = [(10, 20), (100, 20)]  # 300x20 would take most of an hour
 TESTS = 300
 REQUESTS = bench_requests.REQUESTS
 
@@ -154,6 +159,12 @@ def measure_compile(sizes: list[tuple[int, int]], rounds: int) -> dict[str, Any]
             row["compile_vs_create"] = bench_requests.paired_ratio(data["compile"], data["create"])
         result["cache_on" if cache else "cache_off"] = rows
     return result
+
+
+def measure_instructions(sizes: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Row 1, cache off, in instructions: deterministic where wall clock is noisy."""
+    log("[1] compile()+close() vs PyNestFactory.create in instructions, blueprint cache off")
+    return bench_instructions.count(sizes, iterations=3, cache=False)
 
 
 def measure_blueprints(rounds: int) -> dict[str, Any]:
@@ -318,6 +329,21 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                     f"{stats['rounds']} rounds",
                 ]
             )
+    for row in results.get("instructions", []):
+        rows.append(
+            [
+                "1",
+                f"`compile()+close()` / `create`, {row['size']}, cache off, in instructions",
+                f"<= {COMPILE_TARGET:.2f}",
+                f"{row['compile_close_vs_create']:.2f}x",
+                "-",
+                _verdict(row["compile_close_vs_create"] <= COMPILE_TARGET),
+                f"callgrind, {row['iterations']} iterations: "
+                f"{row['millions']['compile+close']:.0f}M against "
+                f"{row['millions']['create']:.0f}M instructions; `compile()` alone "
+                f"{row['compile_vs_create']:.2f}x",
+            ]
+        )
     requests = results["requests"]
     for key, name in (
         ("sync", "`module.client` / `with TestClient(app.http_server)`, one request"),
@@ -439,9 +465,11 @@ is "met" only when both medians, the result and the paired one, are within the t
    so it is what a suite sees; *cache off* (`NEST_TESTING_BLUEPRINT_CACHE=0`) is the
    like-for-like comparison, both sides validating the graph, building every object
    with the injector's `ClassProvider` and every route with FastAPI. On a shared machine this
-   row is the noisiest (runs of about a second each, whole seconds apart); for a
-   noise-free cross-check, `benchmarks/bench_instructions.py` counts instructions under
-   callgrind instead.
+   row is the noisiest (runs of about a second each, whole seconds apart; the same
+   `create` can take from 0.5 s to 0.95 s, in CPU time as in wall time). With
+   `--instructions`, the cache-off comparison is also counted in instructions under
+   callgrind (`benchmarks/bench_instructions.py`, the lines "in instructions"): a count
+   that does not move with the machine's load.
 2. **One request** `GET /items` of the seed app (`examples/seed_app`, `WiredAppModule`),
    through `module.client` against a starlette `TestClient` entered with `with` on
    `PyNestFactory.create(WiredAppModule).http_server`, and through
@@ -522,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="JSON",
         help="measure nothing: rebuild the table and the page from an earlier --json file",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count row 1 (cache off) in instructions under valgrind's callgrind",
+    )
     parser.add_argument("--leak-child", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.leak_child is not None:
@@ -542,6 +575,11 @@ def main(argv: list[str] | None = None) -> int:
         "suite": measure_suite(plan["suite_rounds"], plan["suite_full_warmup"]),
         "leaks": measure_leaks(plan["cycles"]),
     }
+    if args.instructions:
+        if not bench_instructions.available():
+            log("--instructions: valgrind is not installed; row 1 in instructions skipped")
+        else:
+            results["instructions"] = measure_instructions(INSTRUCTION_SIZES)
     env["runtime_s"] = time.perf_counter() - started
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if args.json:

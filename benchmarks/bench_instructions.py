@@ -12,12 +12,14 @@ under callgrind that imports everything, builds the synthetic app, then does the
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 WORKLOAD = r"""
 import os, sys
@@ -44,7 +46,9 @@ os._exit(0)  # modules kept open are not closed: their shutdown is not part of c
 MODES = ("base", "create", "compile", "compile+close")
 
 
-def instructions(script: Path, mode: str, modules: int, providers: int, iterations: int) -> int:
+def instructions(
+    script: Path, mode: str, modules: int, providers: int, iterations: int, env: dict[str, str]
+) -> int:
     with tempfile.TemporaryDirectory() as out:
         result = subprocess.run(
             [
@@ -61,6 +65,7 @@ def instructions(script: Path, mode: str, modules: int, providers: int, iteratio
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         )
     match = re.search(r"Collected : (\d+)", result.stderr)
     if match is None:
@@ -68,32 +73,60 @@ def instructions(script: Path, mode: str, modules: int, providers: int, iteratio
     return int(match.group(1))
 
 
+def available() -> bool:
+    return shutil.which("valgrind") is not None
+
+
+def count(
+    sizes: list[tuple[int, int]], iterations: int, cache: bool | None = None
+) -> list[dict[str, Any]]:
+    """Millions of instructions per iteration of each mode, per size, and the ratios to
+    ``create``. ``cache`` sets ``NEST_TESTING_BLUEPRINT_CACHE`` for the workload (None:
+    as in this process's environment)."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["NEST_TESTING_BLUEPRINT_CACHE"] = "1" if cache else "0"
+    benchmarks = str(Path(__file__).resolve().parent)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "workload.py"
+        script.write_text(WORKLOAD.format(benchmarks=benchmarks))
+        for modules, providers in sizes:
+            counts = {}
+            for mode in MODES:
+                print(f"  {modules}x{providers} {mode} under callgrind ...", file=sys.stderr)
+                counts[mode] = instructions(script, mode, modules, providers, iterations, env)
+            per = {m: (counts[m] - counts["base"]) / iterations / 1e6 for m in MODES}
+            rows.append(
+                {
+                    "size": f"{modules}x{providers}",
+                    "iterations": iterations,
+                    "millions": {m: per[m] for m in MODES if m != "base"},
+                    "compile_vs_create": per["compile"] / per["create"],
+                    "compile_close_vs_create": per["compile+close"] / per["create"],
+                }
+            )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["10x20", "100x20"])
     parser.add_argument("--iterations", type=int, default=3)
     args = parser.parse_args()
-    if shutil.which("valgrind") is None:
+    if not available():
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
-    benchmarks = str(Path(__file__).resolve().parent)
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "workload.py"
-        script.write_text(WORKLOAD.format(benchmarks=benchmarks))
-        print("| size | create (M instr.) | compile | ratio | compile+close | ratio |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for size in args.sizes:
-            modules, providers = (int(n) for n in size.split("x"))
-            counts = {}
-            for mode in MODES:
-                print(f"  {size} {mode} ...", file=sys.stderr)
-                counts[mode] = instructions(script, mode, modules, providers, args.iterations)
-            per = {mode: (counts[mode] - counts["base"]) / args.iterations / 1e6 for mode in MODES}
-            print(
-                f"| {size} | {per['create']:.0f} | {per['compile']:.0f} "
-                f"| {per['compile'] / per['create']:.2f} | {per['compile+close']:.0f} "
-                f"| {per['compile+close'] / per['create']:.2f} |"
-            )
+    sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes]
+    print("| size | create (M instr.) | compile | ratio | compile+close | ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in count([(m, p) for m, p in sizes], args.iterations):
+        per = row["millions"]
+        print(
+            f"| {row['size']} | {per['create']:.0f} | {per['compile']:.0f} "
+            f"| {row['compile_vs_create']:.2f} | {per['compile+close']:.0f} "
+            f"| {row['compile_close_vs_create']:.2f} |"
+        )
     return 0
 
 

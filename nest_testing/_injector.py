@@ -1,10 +1,13 @@
 """The injector a testing module resolves through.
 
-PyNest builds one flat ``injector.Injector``; ours is a subclass that differs in three
+PyNest builds one flat ``injector.Injector``; ours is a subclass that differs in these
 seams only, none of which changes what gets built:
 
 - its binder wraps every class provider so each construction is counted in the ledger
-  (the singleton scope caches above the provider, so a singleton counts once);
+  (the singleton scope caches above the provider, so a singleton counts once), and,
+  with the blueprint cache on, builds classes from constructor plans
+  (:mod:`nest_testing._constructors`: the same objects, the same errors);
+- in lazy mode, or with a mocker, its binder binds tokens when they are first looked up;
 - ``get`` records which object each consumer received, for identity assertions;
 - ``get`` turns the injector's errors, and exceptions from user constructors, into
   :mod:`nest_testing.errors` that name the path from the root module.

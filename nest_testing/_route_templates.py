@@ -187,8 +187,8 @@ class _IncludingInto:
         self._app = app
         self._resolver = resolver
 
-    def include_router(self, router: APIRouter) -> None:
-        self._resolver.include(router)
+    def include_router(self, router: APIRouter, **options: Any) -> None:
+        self._resolver.include(router, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
@@ -213,10 +213,15 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         if held.arguments is not None:
             self._held.setdefault(id(router), []).append(((cls, original_method), held.arguments))
 
-    def include(self, router: APIRouter) -> None:
+    def include(self, router: APIRouter, **options: Any) -> None:
         """Include ``router``'s held routes in the app, in PyNest's order: each from its
         template when one fits, the others built by FastAPI (and kept as templates)."""
         held = self._held.pop(id(router), [])
+        if options:  # a prefix, tags, ...: not what templates were made for; build them all
+            for _, arguments in held:
+                router.add_api_route(**arguments)
+            self._app.include_router(router, **options)
+            return
         fits = [self._fitting(router, key, arguments) for key, arguments in held]
         for (_, arguments), template in zip(held, fits, strict=True):
             if template is None:

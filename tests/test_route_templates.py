@@ -3,10 +3,11 @@ later compiles, bound to each module's own controller; what is served never chan
 
 import gc
 import weakref
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from fastapi import Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from nest.core import Controller, Get, Module, PyNestFactory
 from nest.core.decorators.guards import BaseGuard, UseGuards
@@ -14,7 +15,7 @@ from nest.websockets import MessageBody, SubscribeMessage, WebSocketGateway
 from nt_sample_app import AppModule, ConfigService, ItemController, LoopController
 
 from nest_testing import Test, TestingModuleBuilder
-from nest_testing._route_templates import TEMPLATES
+from nest_testing._route_templates import TEMPLATES, ReusingRoutesResolver
 
 
 def api_routes(module: Any) -> dict[str, APIRoute]:
@@ -177,3 +178,19 @@ def test_editing_one_modules_route_leaves_the_next_modules_alone() -> None:
 
 
 AUDIT = "/items/audit"
+
+
+def test_a_router_included_with_options_is_built_by_fastapi_with_them() -> None:
+    # PyNest 0.6 includes each controller's router as it is; should it pass options (a
+    # prefix, tags), templates made without them must not be used.
+    with cached(AppModule).compile() as module:
+        app = FastAPI()
+        resolver = ReusingRoutesResolver(module.app.container, app, TEMPLATES)
+        router = APIRouter()
+        controller = module.get(ItemController)
+        method = ItemController.list_items
+        resolver._add_route(router, controller.list_items, method, ItemController, "/items")
+        resolver.include(router, prefix="/v1")
+        route = api_routes(SimpleNamespace(http_server=app))["/v1/items"]
+        assert route.endpoint == controller.list_items
+        assert route.response_field is not api_routes(module)["/items"].response_field

@@ -149,6 +149,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._paths: dict[str, tuple[str, ...]] = {}
         self._owners: dict[Hashable, ModuleRef] = {}
         self._hook_owners: dict[int, tuple[str, ...]] = {}
+        self._alias_targets: dict[Hashable, Any] = {}  # token -> useExisting (or None)
         self._lazy_hooks: dict[str, _LazyHooks] = {}
         self._collecting: tuple[str, ...] | None = None
         # Startup bookkeeping, so that a failed startup can still shut down what started.
@@ -423,6 +424,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Validate the graph with PyNest's own checks, then bind and run factories."""
         self._validate()
         descriptors = self._all_descriptors + self._make_controller_descriptors()
+        # As PyNest binds them: the last descriptor of a token wins.
+        self._alias_targets = {d.provide: d.use_existing for d in descriptors}
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._strict,
@@ -633,8 +636,18 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def get(self, token: Any) -> Any:
         instance = super().get(token)
         if self._collecting is not None and id(instance) not in self._hook_owners:
-            self._hook_owners[id(instance)] = (*self._collecting, token_name(token))
+            owner = token_name(self._aliased(token))
+            self._hook_owners[id(instance)] = (*self._collecting, owner)
         return instance
+
+    def _aliased(self, token: Any) -> Any:
+        """The token an alias (``useExisting``) stands for, following chains: a hook that
+        raises is named after the provider that built the instance, not an alias of it."""
+        seen = {token}
+        while (target := self._alias_targets.get(token)) is not None and target not in seen:
+            seen.add(target)
+            token = target
+        return token
 
     def _get_module_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:
         if self._plan.lazy:

@@ -529,6 +529,37 @@ def test_hook_raising_is_a_lifecycle_hook_error(
     assert exc.__cause__.args == original.args
 
 
+class ErrPoolBase:
+    pass
+
+
+class ErrPool(ErrPoolBase):
+    def on_module_init(self) -> None:
+        raise ConnectionError("pool down")
+
+
+ERR_POOL_ALIAS = InjectionToken("ERR_POOL_ALIAS")
+
+
+# The alias comes first, so PyNest reaches the pool through it before its own token.
+@Module(
+    providers=[
+        {"provide": ERR_POOL_ALIAS, "useExisting": ErrPoolBase},
+        {"provide": ErrPoolBase, "useClass": ErrPool},
+    ]
+)
+class ErrAliasHookModule:
+    pass
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["blueprints", "pynest"])
+def test_hook_raising_is_named_after_the_provider_not_an_alias_of_it(planned: bool) -> None:
+    builder = Test.create_testing_module(imports=[ErrAliasHookModule])
+    exc = compile_error(builder.use_blueprint_cache(planned), LifecycleHookError)
+
+    assert exc.path == ("ErrAliasHookModule", "ErrPoolBase.on_module_init")
+
+
 @Module(providers=[])
 class ErrSelfHookModule:
     def on_module_init(self) -> None:

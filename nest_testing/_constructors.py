@@ -43,7 +43,10 @@ class PlannedClassProvider(Provider[Any]):
     def get(self, injector: Injector) -> Any:
         cls = self._cls
         init = cls.__init__
-        needed = _needed(cls, init)
+        try:
+            needed = _needed(cls, init)
+        except TypeError:  # an unhashable __init__, say: no plan, the injector's own way
+            return injector.create_object(cls)
         instance = cls.__new__(cls)
         arguments = (
             injector.args_to_inject(function=init, bindings=needed, owner_key=cls)

@@ -12,7 +12,7 @@ import pytest
 from injector import Inject, NoInject
 from nest.core import Injectable, Module, PyNestFactory
 
-from nest_testing import Test
+from nest_testing import ProviderConstructionError, Test
 
 
 @Injectable
@@ -126,3 +126,33 @@ def test_every_kind_of_constructor_is_built_as_pynest_builds_it(planned: bool) -
         module.assert_singleton(Clock)
     assert consumer.parts[0].level == 3
     assert consumer.parts[5].initialised is True
+
+
+class _Initialiser:
+    """A callable object as ``__init__``: unhashable, so no plan can be kept for it."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self, instance: Any) -> None:
+        instance.ready = True
+
+
+class OddInit:
+    __init__ = _Initialiser()  # type: ignore[assignment]
+
+
+@Module(providers=[OddInit])
+class OddModule:
+    pass
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_a_class_no_plan_can_be_kept_for_fails_as_the_injector_fails(planned: bool) -> None:
+    # The injector cannot build it either; what matters is the same failure on both paths.
+    with pytest.raises(AttributeError, match="__func__") as theirs:
+        PyNestFactory.create(OddModule)
+    builder = Test.create_testing_module(imports=[OddModule]).use_blueprint_cache(planned)
+    with pytest.raises(ProviderConstructionError) as ours:
+        builder.compile()
+    assert type(ours.value.__cause__) is type(theirs.value)
+    assert ours.value.path == ("OddModule", "OddInit")

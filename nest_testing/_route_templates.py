@@ -14,10 +14,13 @@ So, when the blueprint cache is on, a testing module registers its routes with
   status code, guards, filter and parameter wrappers); only the resulting
   ``add_api_route`` call is held back;
 - when the router is included, a route whose endpoint is the controller's method itself
-  (no guards, no filter or parameter-decorator wrapper) and whose arguments equal those
-  of a route FastAPI built before is a copy of that route with the new endpoint, its
-  request handler rebuilt for this app. Anything else is built by FastAPI, as PyNest
-  does, and becomes a template for next time.
+  (no filter or parameter-decorator wrapper) and whose arguments equal those of a route
+  FastAPI built before is a copy of that route with the new endpoint, its request
+  handler rebuilt for this app. Guards are the one per-route argument: PyNest makes each
+  guard's ``Depends`` anew for every route; when the new ones are made by the same code
+  for the same guard classes, the copy gets them (and the dependants that call them), so
+  ``override_guard`` and ``dependency_overrides`` see this module's own. Anything else is
+  built by FastAPI, as PyNest does, and becomes a template for next time.
 
 Templates never hold an instance: they keep the plain function, so a test cannot reach
 another test's controller through them. A template is only made from a route whose
@@ -31,11 +34,12 @@ import copy
 import dataclasses
 import inspect
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.routing import APIRoute, request_response
 from nest.common.route_resolver import RoutesResolver
 from nest.core.pynest_application import PyNestApp
@@ -77,7 +81,8 @@ _KNOWN_FASTAPI = {f.name for f in dataclasses.fields(Dependant)} == _DEPENDANT_F
 
 @dataclasses.dataclass(frozen=True)
 class _Template:
-    arguments: dict[str, Any]  # PyNest's add_api_route arguments, without the endpoint
+    arguments: dict[str, Any]  # PyNest's add_api_route arguments, less the per-route ones
+    dependencies: list[Any]  # the guards' Depends the template was built with
     tags: list[Any]  # the controller router's tags
     function: Any  # the controller method's function
     route: APIRoute  # the app's route, endpoint unbound, no request handler
@@ -117,17 +122,27 @@ class RouteTemplates:
 TEMPLATES = RouteTemplates()
 
 
-def _rebound(route: APIRoute, endpoint: Any, app: FastAPI | None) -> APIRoute:
+def _rebound(
+    route: APIRoute, endpoint: Any, app: FastAPI | None, dependencies: Sequence[Any] = ()
+) -> APIRoute:
     """``route`` for ``endpoint`` (same function, other instance) in ``app``: what
     ``APIRoute.__init__`` derives from the endpoint's signature is shared; the endpoint,
-    the dependants that call it and the request handler are this route's own."""
+    the dependants that call it and the request handler are this route's own. The
+    route's ``dependencies`` (PyNest's guards, made per route) are ``dependencies``, made
+    by the same code as the template's: FastAPI put their dependants first."""
     clone = copy.copy(route)
     clone.endpoint = endpoint
     clone.dependant = _calling(route.dependant, endpoint)
-    clone._flat_dependant = _calling(route._flat_dependant, endpoint)
+    if dependencies:
+        subs = clone.dependant.dependencies
+        for index, depends in enumerate(dependencies):
+            subs[index] = dataclasses.replace(subs[index], call=depends.dependency)
+        clone._flat_dependant = get_flat_dependant(clone.dependant)
+    else:
+        clone._flat_dependant = _calling(route._flat_dependant, endpoint)
     # Lists and dicts a user (or configure_app) might edit on one app's route.
     clone.tags = list(route.tags)
-    clone.dependencies = list(route.dependencies)
+    clone.dependencies = list(dependencies or route.dependencies)
     clone.responses = dict(route.responses)
     if app is None:
         clone.dependency_overrides_provider = None
@@ -156,18 +171,58 @@ def _calling(dependant: Dependant, endpoint: Any) -> Dependant:
 def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Template | None:
     """A template from a route FastAPI built, when it is one this module can rebind."""
     endpoint = arguments.get("endpoint")
+    dependencies = list(arguments.get("dependencies") or ())
     if (
         not _KNOWN_FASTAPI
         or type(route) is not APIRoute
         or not inspect.ismethod(endpoint)
         or route.endpoint is not endpoint
-        or arguments.get("dependencies")
         or set(vars(route)) != _REBOUND | _SHARED
+        or route.dependencies != dependencies
+        or [d.call for d in route.dependant.dependencies[: len(dependencies)]]
+        != [d.dependency for d in dependencies]
     ):
         return None
-    rest = {k: v for k, v in arguments.items() if k != "endpoint"}
     stripped = _rebound(route, endpoint.__func__, None)
-    return _Template(arguments=rest, tags=list(tags), function=endpoint.__func__, route=stripped)
+    return _Template(
+        arguments=_static(arguments),
+        dependencies=dependencies,
+        tags=list(tags),
+        function=endpoint.__func__,
+        route=stripped,
+    )
+
+
+def _static(arguments: dict[str, Any]) -> dict[str, Any]:
+    """PyNest's ``add_api_route`` arguments less the ones made per route: the endpoint and
+    the guards' dependencies."""
+    return {k: v for k, v in arguments.items() if k not in ("endpoint", "dependencies")}
+
+
+def _same_dependencies(made: Sequence[Any], now: Sequence[Any]) -> bool:
+    """Whether ``now`` are dependencies made by the same code, for the same things, as
+    ``made`` (PyNest makes a guard's ``Depends`` per route: a new function each time,
+    closing over the guard class)."""
+    return len(made) == len(now) and all(
+        type(a) is type(b)
+        and dataclasses.replace(a, dependency=None) == dataclasses.replace(b, dependency=None)
+        and _same_function(a.dependency, b.dependency)
+        for a, b in zip(made, now, strict=True)
+    )
+
+
+def _same_function(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    code = getattr(a, "__code__", None)
+    if code is None or code is not getattr(b, "__code__", None):
+        return False
+    cells = zip(a.__closure__ or (), b.__closure__ or (), strict=True)
+    return (
+        all(x.cell_contents is y.cell_contents for x, y in cells)
+        and a.__defaults__ == b.__defaults__
+        and a.__kwdefaults__ == b.__kwdefaults__
+    )
 
 
 class _HeldBack(APIRouter):
@@ -235,7 +290,8 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         merged: list[Any] = []
         for (key, arguments), template in zip(held, fits, strict=True):
             if template is not None:
-                merged.append(_rebound(template.route, arguments["endpoint"], self._app))
+                endpoint, guards = arguments["endpoint"], arguments.get("dependencies") or ()
+                merged.append(_rebound(template.route, endpoint, self._app, guards))
                 continue
             route = next(built, None)
             if route is None:
@@ -261,9 +317,11 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         ):
             return None
         try:
-            same = router.tags == template.tags and template.arguments == {
-                k: v for k, v in arguments.items() if k != "endpoint"
-            }
+            same = (
+                router.tags == template.tags
+                and template.arguments == _static(arguments)
+                and _same_dependencies(template.dependencies, arguments.get("dependencies") or ())
+            )
         except Exception:  # an argument whose == raises: build the route
             return None
         return template if same else None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from nest.core import Controller, Get, Module, PyNestFactory
 from nest.core.decorators.guards import BaseGuard, UseGuards
 from nest.websockets import MessageBody, SubscribeMessage, WebSocketGateway
@@ -111,21 +112,55 @@ class SidesModule:
     pass
 
 
-def test_a_method_of_two_controllers_keeps_each_prefix_and_guarded_routes_are_built() -> None:
+def test_a_method_of_two_controllers_keeps_each_prefix_and_guards_stay_per_module() -> None:
     for _ in range(2):
-        with Test.create_testing_module(imports=[SidesModule]).compile() as module:
+        with cached(SidesModule).compile() as module:
             assert module.client.get("/left/who").json() == {"who": "Left"}
             assert module.client.get("/right/who").json() == {"who": "Right"}
             assert module.client.get("/left/closed").status_code == 403
             first_guarded = api_routes(module)["/left/closed"]
-    with Test.create_testing_module(imports=[SidesModule]).compile() as module:
+    with cached(SidesModule).compile() as module:
         guarded = api_routes(module)["/left/closed"]
-        # a guard's dependency is made per route by PyNest: never from a template
-        assert guarded.response_field is not first_guarded.response_field
-        builder = Test.create_testing_module(imports=[SidesModule]).override_guard(Deny, _Allow)
-        with builder.compile() as with_guard:
+        # reused, with the guard dependency PyNest made for this module's route
+        assert guarded.response_field is first_guarded.response_field
+        assert guarded.dependencies[0].dependency is not first_guarded.dependencies[0].dependency
+        assert guarded.dependant.dependencies[0].call is guarded.dependencies[0].dependency
+        with cached(SidesModule).override_guard(Deny, _Allow).compile() as with_guard:
             assert with_guard.client.get("/left/closed").status_code == 200
+            assert with_guard.client.get("/right/closed").status_code == 200
         assert module.client.get("/left/closed").status_code == 403
+    with cached(SidesModule).compile() as module:
+        assert module.client.get("/left/closed").status_code == 403  # nothing leaked
+
+
+class BearerGuard(BaseGuard):
+    security_scheme = HTTPBearer(auto_error=False)
+
+    def can_activate(self, request: Request, credentials: Any = None) -> bool:
+        return getattr(credentials, "credentials", None) == "secret"
+
+
+@Controller("vault")
+@UseGuards(BearerGuard)
+class BearerController:
+    @Get("/")
+    def open(self) -> dict[str, str]:
+        return {"gold": "yes"}
+
+
+@Module(controllers=[BearerController])
+class BearerModule:
+    pass
+
+
+def test_a_guard_with_a_security_scheme_is_reused_with_its_openapi() -> None:
+    reference = PyNestFactory.create(BearerModule).http_server.openapi()
+    for _ in range(2):
+        with cached(BearerModule).compile() as module:
+            assert module.http_server.openapi() == reference
+            assert module.client.get("/vault").status_code == 403
+            secret = {"Authorization": "Bearer secret"}
+            assert module.client.get("/vault", headers=secret).json() == {"gold": "yes"}
 
 
 class _Allow(BaseGuard):

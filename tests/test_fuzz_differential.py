@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -147,6 +147,17 @@ def lookup(module: TestingModule, token: object, singleton: bool) -> Any:
     return module.get(token) if singleton else module.resolve(token)
 
 
+def shape_of(
+    get: Callable[..., Any], *args: Any, raises: type[Exception] = NestTestingError
+) -> Any:
+    """``shape(get(*args))``, or ``"<raises>"`` when it raises ``raises``: comparable
+    between two builds that both refuse a token."""
+    try:
+        return shape(get(*args))
+    except raises:
+        return "<raises>"
+
+
 def expected_error(reference: Exception) -> type[NestTestingError]:
     """The nest-testing error class for what ``PyNestFactory.create`` raised."""
     if isinstance(reference, Boom):
@@ -228,14 +239,8 @@ def check_same_app(module: TestingModule, reference: PyNestApp, app: fuzz_apps.B
     for tok, listings in scenario.registered().items():
         token = app.token(tok)
         singleton = is_singleton(listings)
-        try:
-            theirs = shape(reference.container.get(token))
-        except Exception:
-            theirs = "<raises>"
-        try:
-            ours = shape(lookup(module, token, singleton))
-        except NestTestingError:
-            ours = "<raises>"
+        theirs = shape_of(reference.container.get, token, raises=Exception)
+        ours = shape_of(lookup, module, token, singleton)
         assert ours == theirs, f"{tok!r}: nest-testing {ours!r}, PyNest {theirs!r}"
         if not singleton:
             with pytest.raises(ScopeError):
@@ -467,14 +472,8 @@ def test_lazy_compile_serves_what_the_eager_compile_serves(scenario: Scenario) -
                 for tok, listings in scenario.registered().items():
                     token = app.token(tok)
                     singleton = is_singleton(listings)
-                    try:
-                        expected = shape(lookup(eager, token, singleton))
-                    except NestTestingError:
-                        expected = "<raises>"
-                    try:
-                        actual = shape(lookup(lazy, token, singleton))
-                    except NestTestingError:
-                        actual = "<raises>"
+                    expected = shape_of(lookup, eager, token, singleton)
+                    actual = shape_of(lookup, lazy, token, singleton)
                     assert actual == expected, f"{tok!r}: lazy {actual!r}, eager {expected!r}"
                     override = overrides.get(tok)
                     if override is not None:

@@ -12,6 +12,7 @@ from nest.core.pynest_application import PyNestApp
 
 from nest_testing._blueprints import enabled_by_default
 from nest_testing._container import TestingContainer
+from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger
 from nest_testing._plan import Plan, Replacement
 from nest_testing._testing_module import TestingModule
@@ -174,6 +175,7 @@ class TestingModuleBuilder:
         self._filters: dict[type, object] = {}
         self._mocker: Callable[[Any], Any] | None = None
         self._configure: list[Callable[[PyNestApp], object]] = []
+        self._extensions: list[ModuleExtension] = []
         self._pending: dict[Hashable, str] = {}
         self._strict = False
         self._blueprint_cache = enabled_by_default()
@@ -389,6 +391,12 @@ class TestingModuleBuilder:
         table[target] = replacement
         return self
 
+    def _extend(self, extension: ModuleExtension) -> Self:
+        """Wire a feature into the module's life (see :mod:`nest_testing._extensions`)."""
+        self._check_open()
+        self._extensions.append(extension)
+        return self
+
     def _replace(self, token: Hashable, replacement: Replacement) -> Self:
         self._check_open()
         self._pending.pop(token, None)
@@ -469,6 +477,7 @@ class TestingModuleBuilder:
             guards=dict(self._guards),
             filters=dict(self._filters),
             configure=list(self._configure),
+            extensions=list(self._extensions),
             lazy=self._lazy,
         )
 

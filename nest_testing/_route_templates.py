@@ -34,7 +34,7 @@ import copy
 import dataclasses
 import inspect
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -327,15 +327,18 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         return template if same else None
 
 
-def new_app(container: Any, *, reuse_routes: bool) -> PyNestApp:
-    """``PyNestApp(container, FastAPI())``, the last step of ``PyNestFactory.create``.
+def new_app(
+    container: Any, *, reuse_routes: bool, options: Mapping[str, Any] | None = None
+) -> PyNestApp:
+    """``PyNestApp(container, FastAPI(**options))``, the last step of
+    ``PyNestFactory.create(AppModule, **options)``.
 
     With ``reuse_routes``, PyNestApp's own resolver finds no modules (the container hides
     them while the app is made) and :class:`ReusingRoutesResolver` registers the routes.
     Should a PyNest register routes some other way, its routes stand and nothing is
     registered twice.
     """
-    http_server = FastAPI()
+    http_server = FastAPI(**(options or {}))
     if not reuse_routes:
         return PyNestApp(container, http_server)
     before = len(http_server.router.routes)

@@ -6,7 +6,7 @@ import asyncio
 import sys
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -25,6 +25,7 @@ from nest_testing._clients import PortalTransport, async_client, sync_client
 from nest_testing._container import TestingContainer
 from nest_testing._depends import count_depends
 from nest_testing._doubles import Doubles
+from nest_testing._extensions import ModuleExtension
 from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._ledger import ConstructionCounts, Ledger, Phase
 from nest_testing._route_templates import new_app
@@ -73,6 +74,7 @@ class TestingModule:
         guards: dict[type, object] | None = None,
         filters: dict[type, object] | None = None,
         configure: list[Callable[[PyNestApp], object]] | None = None,
+        extensions: Sequence[ModuleExtension] = (),
         lazy: bool = False,
     ) -> None:
         self._container = container
@@ -81,6 +83,8 @@ class TestingModule:
         self._guards = guards or {}
         self._filters = filters or {}
         self._configure = configure or []
+        self._extensions = tuple(extensions)
+        self._started_extensions: list[ModuleExtension] = []
         self._lazy = lazy
         self._lifespan_started = False
         self.mocks = Doubles("mock", "mocks", container.mocks)
@@ -107,6 +111,9 @@ class TestingModule:
     async def _start(self) -> None:
         """Build the container and run the startup hooks on the running loop (the
         module's loop); then the app, unless it is lazy."""
+        for extension in self._extensions:
+            await extension.start()
+            self._started_extensions.append(extension)
         await self._container.build_async()
         self._ledger.phase = Phase.STARTUP
         await self._container.initialize_lifecycle()
@@ -117,10 +124,15 @@ class TestingModule:
         """As PyNestFactory.create: a fresh FastAPI app, routes registered by PyNestApp
         (from route templates when the blueprint cache is on); then this module's guard,
         filter and Depends wiring, and its lifespan."""
-        app = new_app(self._container, reuse_routes=self._container.reuses_routes)
+        options: dict[str, Any] = {}
+        for extension in self._extensions:
+            options.update(extension.app_options())
+        app = new_app(self._container, reuse_routes=self._container.reuses_routes, options=options)
         http_server = app.http_server
         override_guards(http_server, self._guards)
         override_filters(http_server, self._filters)
+        for extension in self._extensions:
+            extension.configure_app(app)
         for configure in self._configure:
             configure(app)
         self._depends = count_depends(http_server, self._ledger, self._replacement_for)
@@ -147,6 +159,7 @@ class TestingModule:
         with ExitStack() as stack:
             portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
             self._portal = portal
+            stack.callback(portal.call, self._stop_extensions)  # last, after the lifespan
             try:
                 portal.call(self._start)
                 if self._lifespan is not None:
@@ -163,6 +176,7 @@ class TestingModule:
     async def _open_on_loop(self) -> None:
         self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(self._stop_extensions)  # last, after the lifespan
             try:
                 await self._start()
                 if self._lifespan is not None:
@@ -198,6 +212,11 @@ class TestingModule:
         hooks: run them here. (With an app, its lifespan already did, as in production.)"""
         if self._app is None:
             await self._container.shutdown_lifecycle()
+
+    async def _stop_extensions(self) -> None:
+        """Stop the extensions that started, last first (see :mod:`nest_testing._extensions`)."""
+        while self._started_extensions:
+            await self._started_extensions.pop().stop()
 
     async def _abort(self, exc: BaseException) -> None:
         """Shut down what started before ``exc`` stopped the startup."""

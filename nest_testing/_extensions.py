@@ -14,7 +14,10 @@ Order of the calls, for one testing module, all on the module's event loop:
 3. ``configure_app(app)`` after PyNest registered the routes and the guard and filter
    overrides were applied, before the builder's ``configure_app`` callbacks and before
    the app's lifespan starts;
-4. ``await stop()`` once, when the module closes, after the shutdown hooks and the app's
+4. ``finish_app(app)`` after the builder's ``configure_app`` callbacks, before
+   ``Depends(SomeClass)`` counting is wired: the last word on the app (routes added by
+   the callbacks are there);
+5. ``await stop()`` once, when the module closes, after the shutdown hooks and the app's
    lifespan ended, in reverse order of ``start()``; also when startup failed, for every
    extension whose ``start()`` had returned.
 
@@ -41,6 +44,9 @@ class ModuleExtension:
 
     def configure_app(self, app: PyNestApp) -> None:
         """After the routes are registered, before the lifespan starts."""
+
+    def finish_app(self, app: PyNestApp) -> None:
+        """After the builder's ``configure_app`` callbacks, before Depends counting."""
 
     async def stop(self) -> None:
         """When the module closes (or its startup failed), on the module's loop."""

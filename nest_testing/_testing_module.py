@@ -135,6 +135,8 @@ class TestingModule:
             extension.configure_app(app)
         for configure in self._configure:
             configure(app)
+        for extension in self._extensions:
+            extension.finish_app(app)
         self._depends = count_depends(http_server, self._ledger, self._replacement_for)
         self._app = app
         self._lifespan = LifespanManager(http_server, startup_timeout=None, shutdown_timeout=None)

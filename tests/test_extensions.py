@@ -29,6 +29,9 @@ class Recording(ModuleExtension):
     def configure_app(self, app: PyNestApp) -> None:
         self.events.append(f"configure {self.name} routes={len(app.http_server.routes) > 4}")
 
+    def finish_app(self, app: PyNestApp) -> None:
+        self.events.append(f"finish {self.name} configured={hasattr(app, 'configured')}")
+
     async def stop(self) -> None:
         self.loops.append(asyncio.get_running_loop())
         self.events.append(f"stop {self.name}")
@@ -66,6 +69,7 @@ def test_hooks_run_in_order_on_the_module_loop(lazy: bool) -> None:
     first, second = Recording("a", EVENTS), Recording("b", EVENTS)
     builder = Test.create_testing_module(imports=[AppModule, HookedModule])
     builder._extend(first)._extend(second)
+    builder.configure_app(lambda app: setattr(app, "configured", True))
     if lazy:
         builder.lazy()
     with builder.compile() as module:
@@ -77,6 +81,8 @@ def test_hooks_run_in_order_on_the_module_loop(lazy: bool) -> None:
         "init hook",
         "configure a routes=True",
         "configure b routes=True",
+        "finish a configured=True",
+        "finish b configured=True",
         "test",
         "shutdown hook",
         "stop b",
@@ -96,6 +102,7 @@ async def test_hooks_run_on_the_test_loop_with_compile_async() -> None:
         "start a",
         "init hook",
         "configure a routes=False",
+        "finish a configured=False",
         "shutdown hook",
         "stop a",
     ]

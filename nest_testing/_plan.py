@@ -1,8 +1,11 @@
 """The testing module's plan, and PyNest's module compiler applying it.
 
-A :class:`Plan` is everything a builder collected that changes how the module graph is
-compiled: replaced providers (overrides, mocks, spies), replaced modules, strict mode,
-the mocker. :class:`OverridingCompiler` applies it to each ``CompiledModule`` of one
+A :class:`Plan` is everything a builder collected: what changes how the module graph is
+compiled (replaced providers: overrides, mocks, spies; replaced modules; strict mode; the
+mocker; lazy building) and, in its :class:`AppPlan`, what changes the app (guard and
+filter overrides, ``configure_app`` callbacks, extensions). The builder makes one; the
+container, the app assembly and the runtime read it; nobody changes it.
+:class:`OverridingCompiler` applies it to each ``CompiledModule`` of one
 container, so every change lands in that container's own copies.
 """
 
@@ -14,8 +17,10 @@ from typing import Any, cast
 
 from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
 from nest.common.provider import ProviderDescriptor
+from nest.core.pynest_application import PyNestApp
 
 from nest_testing._doubles import autospec
+from nest_testing._extensions import ModuleExtension
 from nest_testing._tokens import token_name
 from nest_testing.errors import UsageError
 
@@ -37,8 +42,20 @@ class Replacement:
 
 
 @dataclasses.dataclass(frozen=True)
+class AppPlan:
+    """What a builder collected that changes the module's app (see
+    :mod:`nest_testing._app_assembly` for the order it is applied in)."""
+
+    guards: Mapping[type, object] = dataclasses.field(default_factory=dict)
+    filters: Mapping[type, object] = dataclasses.field(default_factory=dict)
+    configure: tuple[Callable[[PyNestApp], object], ...] = ()
+    extensions: tuple[ModuleExtension, ...] = ()
+    """Features wired into the module's life (see :mod:`nest_testing._extensions`)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Plan:
-    """Everything a builder collected that changes how the graph is compiled."""
+    """Everything a builder collected: how the graph is compiled, and the app."""
 
     replacements: Mapping[Hashable, Replacement] = dataclasses.field(default_factory=dict)
     modules: Mapping[type, type] = dataclasses.field(default_factory=dict)
@@ -46,6 +63,7 @@ class Plan:
     mocker: Callable[[Any], Any] | None = None
     blueprint_cache: bool = True
     lazy: bool = False
+    app: AppPlan = dataclasses.field(default_factory=AppPlan)
 
 
 def _spec_class(descriptor: ProviderDescriptor) -> type:

@@ -1,0 +1,94 @@
+"""Startup and shutdown bookkeeping for one container: who received which hook.
+
+PyNest runs lifecycle hooks in passes over the modules and forgets what it saw. A test
+needs more: a hook that raises is named after the provider (and module path) that
+received it; a failed startup still shuts down what had started, and only that; every
+shutdown hook runs even when some raise, and their errors are raised together. A
+:class:`HookBook` records what that takes. It never resolves or builds anything, and it
+does not decide hook order (PyNest does, in the container).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from nest_testing import _graph_errors
+from nest_testing.errors import LifecycleHookError
+
+
+class HookBook:
+    """What the lifecycle passes of one container saw, started and failed."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[Any]] = {}
+        """Module token -> the hook receivers of the startup passes."""
+        self._owners: dict[int, tuple[str, ...]] = {}  # id(instance) -> path to its provider
+        self.collecting: tuple[str, ...] | None = None
+        """While a pass resolves one module's receivers: that module's path."""
+        self._init_failed: set[int] = set()
+        self.aborting = False
+        """After a failed startup: only what started is shut down, nothing new built."""
+        self.shutting_down = False
+        self.shutdown_errors: list[LifecycleHookError] = []
+
+    # ── receivers ────────────────────────────────────────────────────────────
+
+    @contextmanager
+    def collecting_for(self, path: tuple[str, ...]) -> Iterator[None]:
+        """Receivers resolved inside the block belong to the module at ``path``."""
+        self.collecting = path
+        try:
+            yield
+        finally:
+            self.collecting = None
+
+    def note_resolved(self, instance: Any, name: Callable[[], str]) -> None:
+        """While collecting: ``instance`` was resolved for the provider ``name()`` names
+        (the first provider that reached an instance names it)."""
+        if self.collecting is not None and id(instance) not in self._owners:
+            self._owners[id(instance)] = (*self.collecting, name())
+
+    def note_module_instance(self, instance: Any, path: tuple[str, ...]) -> None:
+        self._owners.setdefault(id(instance), path)
+
+    def remember(self, module_token: str, receivers: list[Any]) -> None:
+        """The receivers of a startup pass (what an abort may have to stop)."""
+        if not self.shutting_down:
+            self.seen[module_token] = receivers
+
+    def started(self, module_token: str) -> list[Any]:
+        """The receivers of a module whose ``on_module_init`` did not raise."""
+        return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
+
+    # ── failures ─────────────────────────────────────────────────────────────
+
+    def failed(self, instance: Any, method_name: str, exc: Exception) -> None:
+        """A hook raised: during startup, raise it named after its receiver; during
+        shutdown, keep it so the other hooks still run."""
+        if isinstance(exc, LifecycleHookError):
+            error = exc
+        else:
+            owner = self._owners.get(id(instance), (type(instance).__name__,))
+            error = _graph_errors.hook_failed(owner, method_name, exc)
+        if method_name == "on_module_init":
+            self._init_failed.add(id(instance))
+        if not self.shutting_down:
+            raise error
+        self.shutdown_errors.append(error)
+
+    @contextmanager
+    def shutdown(self) -> Iterator[None]:
+        """Around PyNest's shutdown passes; raises what the hooks raised, together."""
+        self.shutting_down = True
+        self.shutdown_errors = []
+        try:
+            yield
+        finally:
+            self.shutting_down = False
+        errors = self.shutdown_errors
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise _graph_errors.shutdown_failed(errors)

@@ -276,6 +276,7 @@ class TestingModule:
 
             module.assert_constructed(ItemService, times=1)
         """
+        __tracebackhide__ = True  # a failure points at the test's line, not ours
         self.constructions[token]  # unknown tokens fail loudly, not as "0 != 1"
         message = _assertions.constructed_times(token, times, self._ledger.constructions_of(token))
         if message:
@@ -292,6 +293,7 @@ class TestingModule:
                 module.client.get("/items")
             module.assert_singleton(Logger)
         """
+        __tracebackhide__ = True
         self._runtime.check_open()
         constructions = self._ledger.constructions_of(token)
         descriptors = self._container.descriptors_for(token)
@@ -324,8 +326,7 @@ class TestingModule:
                 )
         return ", ".join(modules) or "the module whose providers use it"
 
-    @contextmanager
-    def expect_constructions(self, expected: Mapping[Hashable, int]) -> Iterator[None]:
+    def expect_constructions(self, expected: Mapping[Hashable, int]) -> _ExpectConstructions:
         """Fail if, inside the block, the listed tokens were not constructed exactly the
         given number of times.
 
@@ -335,13 +336,10 @@ class TestingModule:
                 for _ in range(3):
                     module.client.get("/items")
         """
+        __tracebackhide__ = True
         for token in expected:
             self.constructions[token]  # an unknown token is a typo: fail before the block
-        with self.track_constructions() as delta:
-            yield
-        message = _assertions.expected_deltas(expected, Counter(delta))
-        if message:
-            raise AssertionError(message)
+        return _ExpectConstructions(self._ledger, dict(expected))
 
     @contextmanager
     def track_constructions(self) -> Iterator[dict[Hashable, int]]:
@@ -359,6 +357,33 @@ class TestingModule:
             yield delta
         finally:
             delta.update(+(self._ledger.snapshot() - before))
+
+
+class _ExpectConstructions:
+    """The block of ``expect_constructions``: a class, not a generator, so that a failure
+    shows the test's ``with`` line and no frame of ours or of contextlib."""
+
+    def __init__(self, ledger: Ledger, expected: dict[Hashable, int]) -> None:
+        self._ledger = ledger
+        self._expected = expected
+        self._before: Counter[Hashable] = Counter()
+
+    def __enter__(self) -> None:
+        self._before = self._ledger.snapshot()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        __tracebackhide__ = True
+        if exc_type is not None:  # the block's own error is the one to see
+            return
+        delta = +(self._ledger.snapshot() - self._before)
+        message = _assertions.expected_deltas(self._expected, delta)
+        if message:
+            raise AssertionError(message)
 
 
 __all__ = ["ModuleView", "TestingModule"]

@@ -26,7 +26,7 @@ import anyio.to_thread
 import httpx2
 
 from nest_testing._app_assembly import AssembledApp, assemble_app
-from nest_testing._clients import PortalTransport, sync_client
+from nest_testing._clients import PortalTransport, asgi_transport, sync_client
 from nest_testing._container import TestingContainer
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger, Phase
@@ -178,7 +178,7 @@ class Runtime:
             assert self._aexit is not None
             await self._aexit.enter_async_context(self._started_lifespan())
             self._lifespan_started = True
-        return httpx2.ASGITransport(app=app)
+        return asgi_transport(app)
 
     # ── closing ──────────────────────────────────────────────────────────────
 

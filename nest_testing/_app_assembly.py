@@ -36,8 +36,11 @@ class AssembledApp:
     depends: list[type]
 
 
-def assemble_app(container: TestingContainer, ledger: Ledger, plan: AppPlan) -> AssembledApp:
-    """Build the app of a built container, with the plan's changes applied."""
+def assemble_app(
+    container: TestingContainer, ledger: Ledger, plan: AppPlan, *, timeout: float | None
+) -> AssembledApp:
+    """Build the app of a built container, with the plan's changes applied; its lifespan
+    startup and shutdown may each take ``timeout`` seconds (``None``: no limit)."""
     options: dict[str, Any] = {}
     for extension in plan.extensions:
         options.update(extension.app_options())
@@ -52,7 +55,7 @@ def assemble_app(container: TestingContainer, ledger: Ledger, plan: AppPlan) -> 
     for extension in plan.extensions:
         extension.finish_app(app)
     depends = count_depends(http_server, ledger, _replacement_for(container))
-    lifespan = LifespanManager(http_server, startup_timeout=None, shutdown_timeout=None)
+    lifespan = LifespanManager(http_server, startup_timeout=timeout, shutdown_timeout=timeout)
     return AssembledApp(app, lifespan, depends)
 
 

@@ -21,7 +21,7 @@ from nest_testing._container import TestingContainer
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger
 from nest_testing._override_steps import OverrideBy, OverrideModuleBy, OverrideStepBy
-from nest_testing._plan import AppPlan, Plan, Replacement
+from nest_testing._plan import DEFAULT_HOOK_TIMEOUT, AppPlan, Plan, Replacement
 from nest_testing._runtime import Runtime
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
@@ -83,6 +83,7 @@ class TestingModuleBuilder:
         self._strict = False
         self._blueprint_cache = enabled_by_default()
         self._lazy = False
+        self._hook_timeout: float | None = DEFAULT_HOOK_TIMEOUT
         self._compiled = False
 
     # ── configuration ────────────────────────────────────────────────────────
@@ -228,6 +229,27 @@ class TestingModuleBuilder:
         """
         return self._route_override(self._filters, "override_filter", filter, replacement)
 
+    def hook_timeout(self, seconds: float | None) -> Self:
+        """How long each lifecycle hook (``on_module_init`` ... ``on_application_shutdown``)
+        and the app's lifespan startup and shutdown may take: 60 s by default, ``None``
+        for no limit. A hook over the limit fails ``compile()`` / ``close()`` with a
+        ``LifecycleHookError`` naming it, and what had started is still shut down.
+
+        Example::
+
+            builder.hook_timeout(5)   # a hook that takes 5 s in a test is stuck
+        """
+        self._check_open()
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0
+        ):
+            raise UsageError(
+                f"hook_timeout() takes a number of seconds > 0, or None for no limit; "
+                f"got {seconds!r}."
+            )
+        self._hook_timeout = seconds
+        return self
+
     def lazy(self) -> Self:
         """Build providers on first use instead of at compile time: for unit tests that
         need a few services of a large app.
@@ -372,6 +394,7 @@ class TestingModuleBuilder:
             mocker=self._mocker,
             blueprint_cache=self._blueprint_cache,
             lazy=self._lazy,
+            hook_timeout=self._hook_timeout,
             app=AppPlan(
                 guards=dict(self._guards),
                 filters=dict(self._filters),

@@ -19,10 +19,12 @@ encapsulation checks, lifecycle hook order and concurrency are PyNest's own code
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 from injector import InstanceProvider
 from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.pynest_container import ModuleRef, PyNestContainer
@@ -309,10 +311,26 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         await super()._call_hooks(candidates, protocol, method_name, *args)
 
     async def _call_hook(self, instance: Any, method_name: str, *args: Any) -> None:
+        book = self._book
+        timeout = self._plan.hook_timeout
         try:
-            await super()._call_hook(instance, method_name, *args)
+            with book.running(instance, method_name), anyio.move_on_after(timeout) as scope:
+                await super()._call_hook(instance, method_name, *args)
+        except asyncio.CancelledError:
+            raise  # the module's loop is cancelling us: not the hook's failure
         except Exception as exc:
-            self._book.failed(instance, method_name, exc)
+            book.failed(instance, method_name, exc)
+            return
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit, ...
+            book.interrupted(instance, method_name, exc)
+            return
+        if scope.cancelled_caught:
+            assert timeout is not None
+            book.timed_out(instance, method_name, timeout)
+
+    def overdue_hook(self, seconds: float) -> tuple[tuple[str, ...], str] | None:
+        """A hook running for longer than ``seconds`` (path of its receiver, method)."""
+        return self._book.overdue(seconds)
 
     async def shutdown_lifecycle(self, signal: str | None = None) -> None:
         """PyNest's shutdown, with every hook run even when some raise; the errors are

@@ -183,6 +183,31 @@ def hook_failed(owner: tuple[str, ...], method_name: str, exc: Exception) -> Lif
     return error
 
 
+def hook_timed_out(owner: tuple[str, ...], method_name: str, timeout: float) -> LifecycleHookError:
+    """A hook that did not return within the hook timeout."""
+    path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+    return LifecycleHookError(
+        f"{' -> '.join(path)}: did not return within {timeout:g} s (the hook timeout) and "
+        "was cancelled. If it is meant to take that long, raise the limit with "
+        "builder.hook_timeout(seconds) (or nest_hook_timeout in the pytest ini); None "
+        "waits forever.",
+        path=path,
+    )
+
+
+def hook_blocked(owner: tuple[str, ...], method_name: str, timeout: float) -> LifecycleHookError:
+    """A hook that blocks the module's event loop past the hook timeout."""
+    path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+    return LifecycleHookError(
+        f"{' -> '.join(path)}: has not returned after {timeout:g} s (the hook timeout) and "
+        "blocks the module's event loop, so it cannot be cancelled (a sync hook that "
+        "never returns, or time.sleep / blocking I/O inside an async hook). The module's "
+        "loop thread was abandoned: providers that had started were not shut down. Make "
+        "the hook return, or run blocking work with anyio.to_thread.run_sync.",
+        path=path,
+    )
+
+
 def shutdown_failed(errors: Sequence[LifecycleHookError]) -> LifecycleHookError:
     """Several shutdown hooks raised: one error listing them all."""
     error = LifecycleHookError(

@@ -10,12 +10,25 @@ does not decide hook order (PyNest does, in the container).
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from nest_testing import _graph_errors
 from nest_testing.errors import LifecycleHookError
+
+
+class HookInterrupt(Exception):  # it carries, it is not the error
+    """Carries a ``BaseException`` a hook raised (``KeyboardInterrupt``, ``SystemExit``)
+    through the loop and PyNest's ``gather`` as an ordinary exception: asyncio would
+    otherwise stop the loop with it. The runtime re-raises ``original`` itself once
+    what had started is shut down."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(repr(original))
+        self.original = original
 
 
 class HookBook:
@@ -32,6 +45,9 @@ class HookBook:
         """After a failed startup: only what started is shut down, nothing new built."""
         self.shutting_down = False
         self.shutdown_errors: list[LifecycleHookError] = []
+        self._interrupts: list[BaseException] = []
+        self._running: dict[int, tuple[Any, str, float]] = {}
+        self._calls = itertools.count()
 
     # ── receivers ────────────────────────────────────────────────────────────
 
@@ -62,6 +78,30 @@ class HookBook:
         """The receivers of a module whose ``on_module_init`` did not raise."""
         return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
 
+    def _owner(self, instance: Any) -> tuple[str, ...]:
+        return self._owners.get(id(instance), (type(instance).__name__,))
+
+    # ── hooks running now ────────────────────────────────────────────────────
+
+    @contextmanager
+    def running(self, instance: Any, method_name: str) -> Iterator[None]:
+        """The block calls ``instance.method_name``: a watchdog may ask how long."""
+        call = next(self._calls)
+        self._running[call] = (instance, method_name, time.monotonic())
+        try:
+            yield
+        finally:
+            del self._running[call]
+
+    def overdue(self, seconds: float) -> tuple[tuple[str, ...], str] | None:
+        """A hook that has been running longer than ``seconds`` (its receiver's path and
+        method), if any: it blocks the loop, or its timeout would have stopped it."""
+        now = time.monotonic()
+        for instance, method_name, started in list(self._running.values()):
+            if now - started > seconds:
+                return self._owner(instance), method_name
+        return None
+
     # ── failures ─────────────────────────────────────────────────────────────
 
     def failed(self, instance: Any, method_name: str, exc: Exception) -> None:
@@ -70,8 +110,24 @@ class HookBook:
         if isinstance(exc, LifecycleHookError):
             error = exc
         else:
-            owner = self._owners.get(id(instance), (type(instance).__name__,))
-            error = _graph_errors.hook_failed(owner, method_name, exc)
+            error = _graph_errors.hook_failed(self._owner(instance), method_name, exc)
+        self._fail(instance, method_name, error)
+
+    def timed_out(self, instance: Any, method_name: str, timeout: float) -> None:
+        """A hook did not return within the hook timeout (it was cancelled)."""
+        error = _graph_errors.hook_timed_out(self._owner(instance), method_name, timeout)
+        self._fail(instance, method_name, error)
+
+    def interrupted(self, instance: Any, method_name: str, exc: BaseException) -> None:
+        """A hook raised a ``BaseException``: during startup it stops the startup; during
+        shutdown the other hooks still run, then it is raised."""
+        if method_name == "on_module_init":
+            self._init_failed.add(id(instance))
+        if not self.shutting_down:
+            raise HookInterrupt(exc)
+        self._interrupts.append(exc)
+
+    def _fail(self, instance: Any, method_name: str, error: LifecycleHookError) -> None:
         if method_name == "on_module_init":
             self._init_failed.add(id(instance))
         if not self.shutting_down:
@@ -83,10 +139,13 @@ class HookBook:
         """Around PyNest's shutdown passes; raises what the hooks raised, together."""
         self.shutting_down = True
         self.shutdown_errors = []
+        self._interrupts = []
         try:
             yield
         finally:
             self.shutting_down = False
+        if self._interrupts:  # Ctrl-C or SystemExit outranks any hook's error
+            raise HookInterrupt(self._interrupts[0])
         errors = self.shutdown_errors
         if len(errors) == 1:
             raise errors[0]

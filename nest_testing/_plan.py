@@ -41,6 +41,10 @@ class Replacement:
     attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
+DEFAULT_HOOK_TIMEOUT = 60.0
+"""Generous: a hook that takes a minute in a test is stuck, not slow."""
+
+
 @dataclasses.dataclass(frozen=True)
 class AppPlan:
     """What a builder collected that changes the module's app (see
@@ -63,6 +67,8 @@ class Plan:
     mocker: Callable[[Any], Any] | None = None
     blueprint_cache: bool = True
     lazy: bool = False
+    hook_timeout: float | None = DEFAULT_HOOK_TIMEOUT
+    """Seconds each lifecycle hook (and the app's lifespan startup/shutdown) may take."""
     app: AppPlan = dataclasses.field(default_factory=AppPlan)
 
 

@@ -15,26 +15,52 @@ delegates here) and applies nothing to the graph or the app (the container and
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
+import contextlib
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import anyio.from_thread
 import anyio.to_thread
 import httpx2
 
+from nest_testing import _graph_errors
 from nest_testing._app_assembly import AssembledApp, assemble_app
 from nest_testing._clients import PortalTransport, asgi_transport, sync_client
 from nest_testing._container import TestingContainer
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger, Phase
+from nest_testing._lifecycle import HookInterrupt
+from nest_testing._loop_thread import LoopThread
 from nest_testing._plan import Plan
 from nest_testing.errors import LifecycleHookError, NestTestingError, UsageError
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
+
+
+_POLL_SECONDS = 0.25  # how often a wait for the loop checks for a hook that blocks it
+
+_OPEN: set[Runtime] = set()
+"""Modules from compile() that are open: closed at exit if a test or script left them."""
+
+
+@atexit.register
+def close_left_open() -> None:
+    """Close what was left open before the interpreter exits (atexit handlers run while
+    the loop threads are still alive). Each close is bounded by the module's hook
+    timeout; a module that cannot be closed is abandoned, never waited for."""
+    for runtime in list(_OPEN):
+        with contextlib.suppress(BaseException):  # exiting: nobody is left to tell
+            runtime.close()
+
+
+def open_runtimes() -> set[Runtime]:
+    """The modules from ``compile()`` open now (the plugin closes those a test left)."""
+    return set(_OPEN)
 
 
 class Runtime:
@@ -45,10 +71,12 @@ class Runtime:
         self._ledger = ledger
         self._app_plan = plan.app
         self._lazy = plan.lazy
+        self._hook_timeout = plan.hook_timeout
         self._started_extensions: list[ModuleExtension] = []
         self._assembled: AssembledApp | None = None
         self._lifespan_started = False
-        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._thread: LoopThread | None = None
+        self._abandoned = False  # a hook blocks the loop thread: nothing more can run there
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exit: ExitStack | None = None
         self._aexit: AsyncExitStack | None = None
@@ -61,22 +89,65 @@ class Runtime:
 
     def open_in_thread(self) -> None:
         """Open on a loop of the module's own, in a background thread (``compile()``)."""
-        with ExitStack() as stack:
-            portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
-            self._portal = portal
-            stack.callback(portal.call, self._stop_extensions)  # last, after the lifespan
+        thread = LoopThread(self._wait)
+        thread.start()
+        self._thread = thread
+        _OPEN.add(self)
+        stack = ExitStack()
+        stack.callback(self._stop_thread)  # last of all
+        stack.callback(self._run, self._stop_extensions)  # after the lifespan
+        try:
+            self._run(self._start)
+            if self._assembled is not None:
+                stack.enter_context(thread.hold(self._started_lifespan()))
+        except BaseException as exc:
             try:
-                portal.call(self._start)
-                if self._assembled is not None:
-                    stack.enter_context(
-                        portal.wrap_async_context_manager(self._started_lifespan())
-                    )
-            except BaseException as exc:
-                portal.call(self._abort, exc)
-                raise
-            stack.callback(portal.call, self._shutdown_without_app)
-            self._exit = stack.pop_all()
+                if not self._abandoned:
+                    self._run(self._abort, exc)
+            finally:
+                self._end(stack)
+            if isinstance(exc, HookInterrupt):
+                raise exc.original from None
+            raise
+        stack.callback(self._run, self._shutdown_without_app)
+        self._exit = stack
         self._ledger.phase = Phase.REQUEST
+
+    def _run(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """``await func(*args)`` on the module's loop thread (nothing once abandoned)."""
+        if self._abandoned:
+            return None
+        assert self._thread is not None
+        return self._thread.run(func, *args)
+
+    def _wait(self, future: concurrent.futures.Future[Any]) -> Any:
+        """Wait for the loop; a hook that blocks it past the hook timeout (where its own
+        timeout cannot fire) fails the wait instead of hanging the test."""
+        timeout = self._hook_timeout
+        if timeout is None:
+            return future.result()
+        grace = max(1.0, timeout / 10)
+        while True:
+            try:
+                return future.result(timeout=_POLL_SECONDS)
+            except concurrent.futures.TimeoutError:
+                blocked = self._container.overdue_hook(timeout + grace)
+                if blocked is not None:
+                    self._abandoned = True
+                    raise _graph_errors.hook_blocked(*blocked, timeout) from None
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None and not self._abandoned:
+            self._thread.stop()
+
+    def _end(self, stack: ExitStack) -> None:
+        """Unwind what was opened; after a blocked hook nothing can run on the loop."""
+        self._closed = True
+        _OPEN.discard(self)
+        if self._abandoned:
+            stack.pop_all()
+        else:
+            stack.close()
 
     async def open_on_loop(self) -> None:
         """Open on the running loop, the test's own (``compile_async()``)."""
@@ -90,6 +161,8 @@ class Runtime:
                     self._lifespan_started = True
             except BaseException as exc:
                 await self._abort(exc)
+                if isinstance(exc, HookInterrupt):
+                    raise exc.original from None
                 raise
             stack.push_async_callback(self._shutdown_without_app)
             self._aexit = stack.pop_all()
@@ -108,7 +181,9 @@ class Runtime:
             self._assemble()
 
     def _assemble(self) -> None:
-        self._assembled = assemble_app(self._container, self._ledger, self._app_plan)
+        self._assembled = assemble_app(
+            self._container, self._ledger, self._app_plan, timeout=self._hook_timeout
+        )
 
     @asynccontextmanager
     async def _started_lifespan(self) -> AsyncIterator[None]:
@@ -138,16 +213,18 @@ class Runtime:
         with self._build_lock:
             if self._assembled is not None:
                 return self._assembled
-            if self._portal is None:
+            if self._thread is None:
                 self.check_loop("Building the lazy module's app")
                 self._assemble()  # its lifespan starts with the first async_client()
             else:
-                self._portal.call(self._assemble)
+                self._run(self._assemble_async)
                 assert self._exit is not None
-                lifespan = self._portal.wrap_async_context_manager(self._started_lifespan())
-                self._exit.enter_context(lifespan)
+                self._exit.enter_context(self._thread.hold(self._started_lifespan()))
             assert self._assembled is not None
             return self._assembled
+
+    async def _assemble_async(self) -> None:
+        self._assemble()
 
     @property
     def depends(self) -> list[type]:
@@ -158,21 +235,24 @@ class Runtime:
     @property
     def has_portal(self) -> bool:
         """Whether the module lives on a loop of its own (``compile()``)."""
-        return self._portal is not None
+        return self._thread is not None
 
     def client(self) -> TestClient:
         """The module's started ``TestClient``, made on first use."""
-        assert self._portal is not None
+        assert self._thread is not None
+        assert self._thread.portal is not None
         with self._build_lock:
             if self._client is None:
-                self._client = sync_client(self.assembled().lifespan.app, self._portal)
+                app = self.assembled().lifespan.app
+                self._client = sync_client(app, self._thread.portal)
             return self._client
 
     async def transport(self) -> httpx2.AsyncBaseTransport:
         """An httpx2 transport that serves requests on the module's loop."""
         app = self.assembled().lifespan.app
-        if self._portal is not None:
-            return PortalTransport(app, self._portal)
+        if self._thread is not None:
+            assert self._thread.portal is not None
+            return PortalTransport(app, self._thread.portal)
         self.check_loop("async_client()")
         if not self._lifespan_started:  # lazy: the app's lifespan starts on first use
             assert self._aexit is not None
@@ -219,10 +299,17 @@ class Runtime:
             )
         if not self._begin_close():
             return
+        _OPEN.discard(self)
         if self._client is not None:
             self._client.close()
         if self._exit is not None:
-            self._exit.close()
+            if self._abandoned:
+                self._exit.pop_all()
+                return
+            try:
+                self._exit.close()
+            except HookInterrupt as exc:  # what had started is shut down by now
+                raise exc.original from None
 
     async def aclose(self) -> None:
         """Run the shutdown hooks (once), on the loop the module lives on."""
@@ -233,7 +320,10 @@ class Runtime:
             return
         self.check_loop("aclose()")
         if self._begin_close():
-            await self._aexit.aclose()
+            try:
+                await self._aexit.aclose()
+            except HookInterrupt as exc:
+                raise exc.original from None
 
     def check_open(self) -> None:
         if self._closed:

@@ -33,6 +33,7 @@ from nest.core.pynest_container import _LIFECYCLE_METHOD_NAMES as LIFECYCLE_METH
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
 from nest_testing._blueprints import BLUEPRINTS, BlueprintCompiler, BlueprintTokens, graph_key
+from nest_testing._cli import cli_controller_instance, is_cli_controller
 from nest_testing._doubles import spy_on
 from nest_testing._graph import build_graph
 from nest_testing._injector import TestingInjector
@@ -631,6 +632,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def get_controller_instance(self, controller_class: type) -> Any:
         with self.resolving_for(self.owner_path(controller_class)):
+            if is_cli_controller(controller_class):  # built as CLIAppFactory builds it
+                return cli_controller_instance(self, controller_class)
             return super().get_controller_instance(controller_class)
 
     def get(self, token: Any) -> Any:

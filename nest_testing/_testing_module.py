@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio.from_thread
+import click
 import anyio.to_thread
 import httpx2
 from asgi_lifespan import LifespanManager
@@ -21,6 +22,7 @@ from nest.core.pynest_application import PyNestApp
 from nest.core.pynest_container import ModuleRef
 
 from nest_testing import _assertions
+from nest_testing._cli import build_cli, invoke
 from nest_testing._clients import PortalTransport, async_client, sync_client
 from nest_testing._container import TestingContainer
 from nest_testing._depends import count_depends
@@ -41,6 +43,7 @@ from nest_testing.errors import (
 )
 
 if TYPE_CHECKING:
+    from click.testing import Result
     from starlette.testclient import TestClient
     from typing_extensions import Self
 
@@ -92,6 +95,7 @@ class TestingModule:
         self.spies = Doubles("spy", "spies", container.spies)
         """The spies consumers received, by token, from ``spy_provider``."""
         self._app: PyNestApp | None = None
+        self._cli: click.Group | None = None
         self._depends: list[type] = []
         self._lifespan: LifespanManager | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
@@ -326,6 +330,32 @@ class TestingModule:
         self._ensure_app()
         assert self._app is not None
         return self._app
+
+    @property
+    def cli(self) -> click.Group:
+        """The click group PyNest's ``CLIAppFactory.create`` builds for a CLI app, from
+        this module's container (overrides, mocks, spies and counts apply); async
+        commands run on the module's loop.
+
+        Example::
+
+            result = module.cli.main(["user", "list"], standalone_mode=False)
+        """
+        self._check_open()
+        if self._cli is None:
+            self._cli = build_cli(self._container, self._portal)
+        return self._cli
+
+    def invoke(self, args: Sequence[str], **kwargs: Any) -> Result:
+        """Run a command of :attr:`cli` with click's ``CliRunner``; ``kwargs`` go to
+        ``CliRunner.invoke`` (``input=``, ``env=``, ``catch_exceptions=``).
+
+        Example::
+
+            result = module.invoke(["user", "show", "--user", "1"])
+            assert result.exit_code == 0 and result.output == "alice\\n"
+        """
+        return invoke(self.cli, args, **kwargs)
 
     @property
     def graph(self) -> ModuleGraph:

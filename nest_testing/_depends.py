@@ -52,10 +52,10 @@ def count_depends(
     builds through the counter.
     """
     counted = []
-    for original, replacement in list(app.dependency_overrides.items()):
-        if inspect.isclass(replacement):
-            app.dependency_overrides[original] = _counting_builder(replacement, ledger)
-            counted.append(replacement)
+    for original, override in list(app.dependency_overrides.items()):
+        if inspect.isclass(override):
+            app.dependency_overrides[original] = _counting_builder(override, ledger)
+            counted.append(override)
     for cls in depends_classes(app):
         if cls in app.dependency_overrides:
             continue

@@ -162,7 +162,7 @@ def user_lifespan(app: PyNestApp) -> Callable[..., Any] | None:
             context = cells["original_context"]
         elif "original_lifespan_context" in cells:  # PyNestApp's shutdown wrapper
             base = cells["original_lifespan_context"]
-            return None if isinstance(base, default) else base  # type: ignore[no-any-return]
+            return None if isinstance(base, default) else base
         else:
             raise NestTestingError(
                 "Test.from_app(): http_server.router.lifespan_context was replaced after "

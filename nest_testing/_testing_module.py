@@ -12,8 +12,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio.from_thread
-import click
 import anyio.to_thread
+import click
 import httpx2
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI

@@ -16,7 +16,5 @@ class BookController:
         return await self.book_service.get_book(session)
 
     @Post("/")
-    async def add_book(
-        self, book: Book, session: AsyncSession = Depends(config.get_db)
-    ) -> object:
+    async def add_book(self, book: Book, session: AsyncSession = Depends(config.get_db)) -> object:
         return await self.book_service.add_book(book, session)

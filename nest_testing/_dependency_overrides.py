@@ -37,6 +37,12 @@ def dependencies_in_use(app: FastAPI) -> list[Callable[..., Any]]:
     return list(found)
 
 
+def _name(dependency: object) -> str:
+    """``get_db``, ``OrmProvider.get_db``, ``Marker``: as the user wrote it, without the
+    ``<locals>`` of a function defined in a test."""
+    return token_name(dependency).rpartition("<locals>.")[2]
+
+
 class DependencyOverrides(ModuleExtension):
     """The builder's ``override_dependency`` calls, applied when the app is finished
     (routes added by ``configure_app`` callbacks and ``Test.from_app`` are there)."""
@@ -67,16 +73,17 @@ class DependencyOverrides(ModuleExtension):
         used = dependencies_in_use(http_server)
         unknown = [dependency for dependency in self._overrides if dependency not in used]
         if unknown:
+            names = [_name(d) for d in used]
             lines = [
-                f"  {token_name(dependency)}: no route of this testing module uses "
-                f"Depends({token_name(dependency)}).{did_you_mean(dependency, used)}"
+                f"  {_name(dependency)}: no route of this testing module uses "
+                f"Depends({_name(dependency)}).{did_you_mean(_name(dependency), names, str)}"
                 for dependency in unknown
             ]
             raise UnknownOverrideError(
                 "override_dependency(): cannot override what no route depends on:\n"
                 + "\n".join(lines)
                 + "\nDependencies the routes use: "
-                + (", ".join(token_name(d) for d in used) or "none")
+                + (", ".join(names) or "none")
                 + ".",
                 token=unknown[0],
             )

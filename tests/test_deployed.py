@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from deployed_apps import DeployedModule, Events, deployed_app, get_token
+from fastapi import Depends, WebSocket
 from fastapi.middleware.gzip import GZipMiddleware
 from nest.core import PyNestFactory
 from starlette.testclient import TestClient
@@ -153,3 +154,29 @@ def test_the_testing_modules_overrides_apply_to_the_deployed_app() -> None:
         .compile() as module
     ):
         assert module.client.get("/greet").json()["greeting"] == "HELLO"
+
+
+def test_state_mounts_and_websocket_routes_added_on_http_server_are_carried_over() -> None:
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    app = deployed_app(Events())
+    server = app.http_server
+    server.state.region = "eu"
+    server.mount("/legacy", Starlette(routes=[Route("/", lambda r: PlainTextResponse("old"))]))
+
+    @server.websocket("/ws")
+    async def echo(websocket: WebSocket, token: str = Depends(get_token)) -> None:
+        await websocket.accept()
+        await websocket.send_text(token)
+        await websocket.close()
+
+    with Test.from_app(app).override_dependency(get_token, lambda: "ws-fake").compile() as module:
+        assert module.http_server.state.region == "eu"
+        assert module.client.get("/legacy/").text == "old"
+        with module.client.websocket_connect("/ws") as websocket:
+            assert websocket.receive_text() == "ws-fake"
+        module.http_server.state.region = "us"
+    assert server.state.region == "eu"

@@ -16,8 +16,11 @@ from nest.common.module import ModuleCompiler
 from nest.core.decorators.module import Module
 from nest.core.pynest_application import PyNestApp
 
+from nest_testing._app_options import AppOptions
 from nest_testing._blueprints import enabled_by_default
 from nest_testing._container import TestingContainer
+from nest_testing._dependency_overrides import DependencyOverrides
+from nest_testing._deployed import DeployedApp, root_module_of
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger
 from nest_testing._override_steps import OverrideBy, OverrideModuleBy, OverrideStepBy
@@ -79,6 +82,9 @@ class TestingModuleBuilder:
         self._mocker: Callable[[Any], Any] | None = None
         self._configure: list[Callable[[PyNestApp], object]] = []
         self._extensions: list[ModuleExtension] = []
+        self._app_options = AppOptions()  # applied after every extension's, so it wins
+        self._dependencies = DependencyOverrides()
+        self._extensions.append(self._dependencies)
         self._pending: dict[Hashable, str] = {}
         self._strict = False
         self._blueprint_cache = enabled_by_default()
@@ -301,6 +307,37 @@ class TestingModuleBuilder:
         self._configure.append(configure)
         return self
 
+    def app_options(self, **options: Any) -> Self:
+        """Keyword arguments for the module's ``FastAPI(...)``: exactly those of
+        ``PyNestFactory.create(AppModule, **kwargs)``. They win over what
+        ``Test.from_app`` carried over; a keyword ``FastAPI`` does not take is a
+        :class:`UsageError`. Calls add up; the last value of a keyword wins.
+
+        Example::
+
+            builder.app_options(title="Items API", version="2.0.0", debug=True)
+        """
+        self._check_open()
+        self._app_options.update(options)
+        return self
+
+    def override_dependency(
+        self, dependency: Callable[..., Any], replacement: Callable[..., Any]
+    ) -> Self:
+        """Call ``replacement`` wherever this module's routes ``Depends(dependency)``
+        (a function, a class, a bound method such as ``config.get_db``, a generator),
+        through this module's FastAPI ``dependency_overrides``; other apps keep the real
+        one. A dependency no route uses is an :class:`UnknownOverrideError` at compile
+        time. A replacement class is counted in ``module.constructions``.
+
+        Example::
+
+            builder.override_dependency(config.get_db, fake_get_db)
+        """
+        self._check_open()
+        self._dependencies.add(dependency, replacement)
+        return self
+
     def _route_override(
         self, table: dict[type, object], method: str, target: type, replacement: object
     ) -> Any:
@@ -399,7 +436,7 @@ class TestingModuleBuilder:
                 guards=dict(self._guards),
                 filters=dict(self._filters),
                 configure=tuple(self._configure),
-                extensions=tuple(self._extensions),
+                extensions=(*self._extensions, self._app_options),
             ),
         )
         container = TestingContainer(ledger=ledger, plan=plan)
@@ -437,6 +474,23 @@ class Test:
         return TestingModuleBuilder(
             imports=imports, providers=providers, controllers=controllers, exports=exports
         )
+
+    @staticmethod
+    def from_app(app: PyNestApp) -> TestingModuleBuilder:
+        """Start a testing module of the deployed ``PyNestApp`` (the ``app`` your
+        ``app_module.py`` made with ``PyNestFactory.create``): built from its root module,
+        with every override the builder offers, and with what its ``http_server`` was
+        given outside the modules (settings, middleware, exception handlers, event
+        handlers, lifespan, extra routes). The production app is not changed.
+
+        Example::
+
+            from src.app_module import app
+
+            module = Test.from_app(app).override_dependency(config.get_db, fake_db).compile()
+        """
+        builder = TestingModuleBuilder(imports=[root_module_of(app)])
+        return builder._extend(DeployedApp(app))
 
 
 __all__ = ["OverrideBy", "OverrideModuleBy", "OverrideStepBy", "Test", "TestingModuleBuilder"]

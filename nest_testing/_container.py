@@ -31,6 +31,7 @@ from nest.core.pynest_container import ModuleRef, PyNestContainer
 
 from nest_testing import _binding, _checks
 from nest_testing._blueprints import BlueprintCompiler, BlueprintTokens
+from nest_testing._cli import cli_controller_instance, is_cli_controller
 from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._injector import TestingInjector
 from nest_testing._lazy_hooks import LazyHooks
@@ -226,6 +227,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def get_controller_instance(self, controller_class: type) -> Any:
         with self.resolving_for(self.topology.owner_path(controller_class)):
+            if is_cli_controller(controller_class):  # built as CLIAppFactory builds it
+                return cli_controller_instance(self, controller_class)
             return super().get_controller_instance(controller_class)
 
     def get(self, token: Any) -> Any:

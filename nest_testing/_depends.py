@@ -26,16 +26,17 @@ def depends_classes(app: FastAPI) -> list[type]:
     found: dict[type, None] = {}
     for route in app.routes:
         if isinstance(route, (APIRoute, APIWebSocketRoute)):
-            for dependant in _walk(route.dependant):
+            for dependant in walk_dependants(route.dependant):
                 if inspect.isclass(dependant.call):
                     found.setdefault(dependant.call)
     return list(found)
 
 
-def _walk(dependant: Dependant) -> Iterator[Dependant]:
+def walk_dependants(dependant: Dependant) -> Iterator[Dependant]:
+    """The dependants under ``dependant``, at any depth, depth first."""
     for sub in dependant.dependencies:
         yield sub
-        yield from _walk(sub)
+        yield from walk_dependants(sub)
 
 
 def count_depends(
@@ -46,9 +47,15 @@ def count_depends(
     A class the testing module overrides or mocks is not built at all: ``Depends`` gets
     what every other consumer gets, from ``replaced(cls)``, so a replacement reaches
     consumers over HTTP too. Classes the user already put in ``app.dependency_overrides``
-    are left alone. Returns the classes FastAPI now builds through the counter.
+    are left alone, but a *replacement* there that is a class is built per request by
+    FastAPI, so it is built through the counter too. Returns the classes FastAPI now
+    builds through the counter.
     """
     counted = []
+    for original, override in list(app.dependency_overrides.items()):
+        if inspect.isclass(override):
+            app.dependency_overrides[original] = _counting_builder(override, ledger)
+            counted.append(override)
     for cls in depends_classes(app):
         if cls in app.dependency_overrides:
             continue

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import httpx2
+from anyio.from_thread import BlockingPortal
 
 from nest_testing import _graph_errors
 from nest_testing._app_assembly import AssembledApp, assemble_app
@@ -231,6 +232,11 @@ class Runtime:
         """The classes FastAPI builds per request through the counter (none yet in a
         lazy module whose app was not asked for)."""
         return self._assembled.depends if self._assembled is not None else []
+
+    @property
+    def portal(self) -> BlockingPortal | None:
+        """The portal to the module's own loop (``compile()``); ``None`` on the test's."""
+        return self._thread.portal if self._thread is not None else None
 
     @property
     def has_portal(self) -> bool:

@@ -10,17 +10,19 @@ check the user's input and delegate.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Hashable, Iterator, Mapping
+from collections.abc import AsyncIterator, Hashable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+import click
 import httpx2
 from fastapi import FastAPI
 from nest.common.provider import InjectionToken, Scope
 from nest.core.pynest_application import PyNestApp
 
 from nest_testing import _assertions, _graph_errors
+from nest_testing._cli import build_cli, invoke
 from nest_testing._clients import async_client
 from nest_testing._container import TestingContainer
 from nest_testing._doubles import Doubles
@@ -36,6 +38,7 @@ from nest_testing.errors import (
 )
 
 if TYPE_CHECKING:
+    from click.testing import Result
     from starlette.testclient import TestClient
     from typing_extensions import Self
 
@@ -68,6 +71,7 @@ class TestingModule:
         """The mocks consumers received, by token: from ``mock_provider`` and ``use_mocker``."""
         self.spies = Doubles("spy", "spies", container.spies)
         """The spies consumers received, by token, from ``spy_provider``."""
+        self._cli: click.Group | None = None
         self.constructions = ConstructionCounts(ledger, self._known_tokens)
         """How many times each provider was built: a live ``Mapping[token, int]`` with
         ``.by_phase``. See :class:`~nest_testing.ConstructionCounts`."""
@@ -129,6 +133,32 @@ class TestingModule:
         """The ``PyNestApp``, built by PyNest's own code (in lazy mode, now)."""
         self._runtime.check_open()
         return self._runtime.assembled().app
+
+    @property
+    def cli(self) -> click.Group:
+        """The click group PyNest's ``CLIAppFactory.create`` builds for a CLI app, from
+        this module's container (overrides, mocks, spies and counts apply); async
+        commands run on the module's loop.
+
+        Example::
+
+            result = module.cli.main(["user", "list"], standalone_mode=False)
+        """
+        self._runtime.check_open()
+        if self._cli is None:
+            self._cli = build_cli(self._container, self._runtime.portal)
+        return self._cli
+
+    def invoke(self, args: Sequence[str], **kwargs: Any) -> Result:
+        """Run a command of :attr:`cli` with click's ``CliRunner``; ``kwargs`` go to
+        ``CliRunner.invoke`` (``input=``, ``env=``, ``catch_exceptions=``).
+
+        Example::
+
+            result = module.invoke(["user", "show", "--user", "1"])
+            assert result.exit_code == 0 and result.output == "alice\\n"
+        """
+        return invoke(self.cli, args, **kwargs)
 
     @property
     def graph(self) -> ModuleGraph:

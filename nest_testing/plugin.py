@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from nest.common.module import ModuleCompiler
 
-from nest_testing._builder import Test, TestingModuleBuilder
+from nest_testing._builder import TestingModuleBuilder
 from nest_testing._report import construction_report, singleton_violations
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import did_you_mean
@@ -67,7 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "nest_app_module",
-        "the PyNest root module the nest_app fixture builds, as 'package.module:AppModule'",
+        "the app the nest_app fixture builds: 'package.module:AppModule' (a @Module class) "
+        "or 'src.app_module:app' (the PyNestApp your app module deploys)",
         default="",
     )
     parser.addini(
@@ -90,6 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "nest_mock(token, **attrs): serve an autospec'd mock of a provider of nest_app, as "
         "builder.mock_provider() does; the closest marker wins per token",
     )
+    from nest_testing._plugin_deployed import MARKER, MARKER_HELP
+
+    config.addinivalue_line("markers", f"{MARKER}{MARKER_HELP[len(MARKER) :]}")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -111,12 +114,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         )
 
 
-def _write_graph(config: pytest.Config, module_class: type) -> None:
+def _write_graph(config: pytest.Config, target: Any) -> None:
     path = config.getoption("nest_graph")
     if not path or config.stash.get(_GRAPH_WRITTEN, False):
         return
+    from nest_testing._plugin_deployed import builder_for
+
     # Registering the modules is enough to draw the graph; nothing is constructed.
-    module = Test.create_testing_module(imports=[module_class])._prepare()
+    module = builder_for(target)._prepare()
     Path(path).write_text(module.graph.to_mermaid(), encoding="utf-8")
     config.stash[_GRAPH_WRITTEN] = True
 
@@ -125,8 +130,8 @@ class _ConfigError(Exception):
     """A configuration mistake, reported as one line."""
 
 
-def load_app_module(spec: str) -> type:
-    """The module class named by ``'package.module:AppModule'``."""
+def load_app_module(spec: str) -> Any:
+    """The module class (or deployed ``PyNestApp``) named by ``'package.module:name'``."""
     module_path, sep, attribute = spec.partition(":")
     if not (sep and module_path and attribute):
         raise _ConfigError(
@@ -147,22 +152,25 @@ def load_app_module(spec: str) -> type:
             f"nest_app_module = {spec!r}: {module_path!r} has no attribute {attribute!r}."
             + did_you_mean(attribute, names, render=str)
         ) from None
-    if not (isinstance(candidate, type) and ModuleCompiler.has_module_metadata(candidate)):
+    from nest_testing._plugin_deployed import EXPECTED, found, is_app_target
+
+    if not is_app_target(candidate):
         raise _ConfigError(
-            f"nest_app_module = {spec!r}: {attribute} is not a PyNest @Module class."
+            f"nest_app_module = {spec!r}: {attribute} is {found(candidate)}; expected {EXPECTED}."
         )
     return candidate
 
 
 @pytest.fixture
-def nest_app_module(pytestconfig: pytest.Config) -> type:
-    """The root module ``nest_app`` builds: from the ``nest_app_module`` ini option.
+def nest_app_module(pytestconfig: pytest.Config) -> Any:
+    """The root module ``nest_app`` builds, or the deployed ``PyNestApp`` it builds from
+    (``Test.from_app``): from the ``nest_app_module`` ini option.
 
     Override it in a conftest to choose the module in code::
 
         @pytest.fixture
         def nest_app_module():
-            return AppModule
+            return AppModule   # or the app: `from src.app_module import app; return app`
     """
     spec = pytestconfig.getini("nest_app_module")
     if not spec:
@@ -180,36 +188,45 @@ def nest_app_module(pytestconfig: pytest.Config) -> type:
 
 
 @pytest.fixture
-def nest_builder(request: pytest.FixtureRequest, nest_app_module: type) -> TestingModuleBuilder:
-    """The builder for the configured app, with the test's ``nest_override`` /
-    ``nest_mock`` markers applied. Add more before ``nest_app`` compiles it::
+def nest_builder(request: pytest.FixtureRequest, nest_app_module: Any) -> TestingModuleBuilder:
+    """The builder for the configured app (``Test.from_app(app)`` for a deployed
+    ``PyNestApp``), with the test's ``nest_override`` / ``nest_mock`` /
+    ``nest_override_dependency`` markers applied. Add more before ``nest_app`` compiles it::
 
         @pytest.fixture
         def nest_builder(nest_builder):
             return nest_builder.override_provider(Clock, FrozenClock)
     """
-    if not (
-        isinstance(nest_app_module, type) and ModuleCompiler.has_module_metadata(nest_app_module)
-    ):
+    from nest_testing._plugin_deployed import EXPECTED, builder_for, described, is_app_target
+
+    if not is_app_target(nest_app_module):
         pytest.fail(
-            f"nest-testing: the nest_app_module fixture returned {nest_app_module!r}, which is "
-            "not a PyNest @Module class.",
+            f"nest-testing: the nest_app_module fixture returned {nest_app_module!r}, which "
+            f"{described(nest_app_module)}; expected {EXPECTED}.",
             pytrace=False,
         )
     _write_graph(request.config, nest_app_module)
-    builder = Test.create_testing_module(imports=[nest_app_module])
+    builder = builder_for(nest_app_module)
     _apply_markers(builder, request.node)
     return builder
 
 
 def _apply_markers(builder: TestingModuleBuilder, node: pytest.Item) -> None:
-    markers = [m for m in node.iter_markers() if m.name in ("nest_override", "nest_mock")]
+    names = ("nest_override", "nest_mock", "nest_override_dependency")
+    markers = [m for m in node.iter_markers() if m.name in names]
     for marker in reversed(markers):  # farthest first, so the closest marker wins per token
         _apply_marker(builder, marker)
 
 
 def _apply_marker(builder: TestingModuleBuilder, marker: pytest.Mark) -> None:
     args, kwargs = marker.args, dict(marker.kwargs)
+    if marker.name == "nest_override_dependency":
+        from nest_testing._plugin_deployed import apply_dependency_marker
+
+        form = apply_dependency_marker(builder, marker)
+        if form is not None:
+            _bad_marker(marker, form)
+        return
     if marker.name == "nest_mock":
         if len(args) != 1:
             _bad_marker(marker, "nest_mock(token, **attrs)")

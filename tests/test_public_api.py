@@ -40,3 +40,19 @@ def test_all_is_sorted_and_complete() -> None:
     assert list(nest_testing.__all__) == sorted(nest_testing.__all__)
     for name in nest_testing.__all__:
         assert hasattr(nest_testing, name)
+
+
+@pytest.mark.parametrize(
+    ("cls", "attr"),
+    [
+        ("Test", "from_app"),
+        ("TestingModuleBuilder", "app_options"),
+        ("TestingModuleBuilder", "override_dependency"),
+        ("TestingModule", "cli"),
+        ("TestingModule", "invoke"),
+    ],
+)
+def test_the_deployed_app_api_is_public_with_an_example(cls: str, attr: str) -> None:
+    value = vars(getattr(nest_testing, cls))[attr]
+    target = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+    assert "Example" in (inspect.getdoc(target) or ""), f"{cls}.{attr} has no example"

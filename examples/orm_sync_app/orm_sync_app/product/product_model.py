@@ -1,0 +1,6 @@
+from pydantic import BaseModel
+
+
+class Product(BaseModel):
+    name: str
+    price: float

@@ -26,6 +26,7 @@ from nest_testing._graph import GraphNode, ModuleGraph
 from nest_testing._ledger import ConstructionCounts, Phase
 from nest_testing._testing_module import ModuleView, TestingModule
 from nest_testing.errors import (
+    AppConfigurationError,
     CircularDependencyError,
     EncapsulationError,
     ImplicitProviderError,
@@ -41,6 +42,7 @@ from nest_testing.errors import (
 )
 
 __all__ = [
+    "AppConfigurationError",
     "CircularDependencyError",
     "ConstructionCounts",
     "Doubles",

@@ -24,6 +24,7 @@ from nest_testing._ledger import Ledger
 from nest_testing._plan import AppPlan
 from nest_testing._route_templates import new_app
 from nest_testing._routes import override_filters, override_guards
+from nest_testing.errors import AppConfigurationError, NestTestingError
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,16 @@ def assemble_app(
     for extension in plan.extensions:
         extension.configure_app(app)
     for configure in plan.configure:
-        configure(app)
+        try:
+            configure(app)
+        except NestTestingError:
+            raise
+        except Exception as exc:
+            name = getattr(configure, "__qualname__", repr(configure))
+            raise AppConfigurationError(
+                f"configure_app({name}) raised {exc!r} while the testing module's app was "
+                "assembled (after PyNest registered the routes, before the lifespan starts)."
+            ) from exc
     for extension in plan.extensions:
         extension.finish_app(app)
     depends = count_depends(http_server, ledger, _replacement_for(container))

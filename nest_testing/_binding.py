@@ -21,7 +21,8 @@ from nest_testing._doubles import spy_on
 from nest_testing._injector import TestingInjector
 from nest_testing._ledger import Ledger
 from nest_testing._plan import Replacement
-from nest_testing.errors import ProviderConstructionError
+from nest_testing._tokens import token_name
+from nest_testing.errors import ProviderConstructionError, UsageError
 
 
 class _SpyingProvider(Provider[Any]):
@@ -61,8 +62,26 @@ def install_spies(
     still built (and counted) by its own provider, in its own scope."""
     for token in tokens:
         binding, _ = injector.binder.get_binding(token)  # type: ignore[arg-type]
+        if isinstance(binding.provider, InstanceProvider):
+            _refuse_plain_value(token, binding.provider.get(injector))
         provider = _SpyingProvider(binding.provider, token, spies)
         injector.binder.bind(token, to=provider, scope=binding.scope)  # type: ignore[arg-type]
+
+
+# Values with no methods worth recording, that a stand-in would break (arithmetic,
+# comparisons, hashing).
+_NOT_SPIABLE = (bool, int, float, complex, str, bytes, tuple, frozenset, type(None))
+
+
+def _refuse_plain_value(token: Hashable, value: object) -> None:
+    if isinstance(value, _NOT_SPIABLE):
+        name = token_name(token)
+        raise UsageError(
+            f"spy_provider({name}): {name} is the value {value!r}, which has no methods to "
+            "spy on, and a spy standing in for it would break arithmetic and comparisons "
+            f"in its consumers. Assert on module.get({name}) instead, or replace it with "
+            f"override_provider({name}, ...)."
+        )
 
 
 async def run_factory(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from nest.common.module import ModuleCompiler
 from nest.core.decorators.module import Module
 from nest.core.pynest_application import PyNestApp
 
@@ -28,6 +27,12 @@ from nest_testing._plan import DEFAULT_HOOK_TIMEOUT, AppPlan, Plan, Replacement
 from nest_testing._runtime import Runtime
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
+from nest_testing._usage import (
+    require_controller,
+    require_list,
+    require_module,
+    require_token,
+)
 from nest_testing.errors import NestTestingError, UsageError
 
 if TYPE_CHECKING:
@@ -36,9 +41,7 @@ if TYPE_CHECKING:
 _UNSET: Any = object()
 
 
-def _require_module(module: object, method: str) -> None:
-    if not (isinstance(module, type) and ModuleCompiler.has_module_metadata(module)):
-        raise UsageError(f"{method}() takes PyNest @Module classes; {module!r} is not one.")
+_METHODS = {"override": "override_provider", "mock": "mock_provider", "spy": "spy_provider"}
 
 
 class TestingModuleBuilder:
@@ -67,13 +70,15 @@ class TestingModuleBuilder:
         controllers: Sequence[type] = (),
         exports: Sequence[Any] = (),
     ) -> None:
-        for module in imports:
-            _require_module(module, "create_testing_module(imports=[...])")
+        for module in require_list(imports, "imports"):
+            require_module(module, "create_testing_module(imports=[...])")
+        for controller in require_list(controllers, "controllers"):
+            require_controller(controller)
         self._metadata = Module(
             imports=list(imports),
-            providers=list(providers),
+            providers=list(require_list(providers, "providers")),
             controllers=list(controllers),
-            exports=list(exports),
+            exports=list(require_list(exports, "exports")),
         )
         self._replacements: dict[Hashable, Replacement] = {}
         self._modules: dict[type, type] = {}
@@ -113,6 +118,7 @@ class TestingModuleBuilder:
             builder.override_provider(ConfigService).use_value(FakeConfig())
         """
         self._check_open()
+        require_token(token, "override_provider()")
         by = OverrideBy(token, self._replace)
         if replacement is _UNSET:
             self._pending[token] = (
@@ -193,13 +199,13 @@ class TestingModuleBuilder:
             builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
         """
         self._check_open()
-        _require_module(module, "override_module")
+        require_module(module, "override_module()")
         if replacement is None:
             self._pending[module] = (
                 f"override_module({module.__name__}): follow it with .use_module(...)"
             )
             return OverrideModuleBy(lambda replacement: self.override_module(module, replacement))
-        _require_module(replacement, "override_module")
+        require_module(replacement, "override_module()")
         self._pending.pop(module, None)
         self._modules[module] = replacement
         return self
@@ -363,6 +369,7 @@ class TestingModuleBuilder:
 
     def _replace(self, token: Hashable, replacement: Replacement) -> Self:
         self._check_open()
+        require_token(token, f"{_METHODS[replacement.kind]}()")
         self._pending.pop(token, None)
         self._replacements[token] = replacement
         return self

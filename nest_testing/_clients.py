@@ -9,13 +9,19 @@ Its ``TestClient`` is handed that portal instead of starting a loop of its own, 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Generator
+from contextlib import AbstractAsyncContextManager
 from functools import partial
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import httpx2
 from anyio.from_thread import BlockingPortal
 from starlette.types import ASGIApp
+
+from nest_testing.errors import UsageError
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -23,11 +29,7 @@ if TYPE_CHECKING:
 
 def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
     """A starlette ``TestClient`` that runs ``app`` on ``portal``'s loop."""
-    # Imported here: starlette.testclient warns at import when it has to fall back to
-    # httpx, and nothing should warn before a client is asked for.
-    from starlette.testclient import TestClient
-
-    client = TestClient(app)
+    client = _module_test_client()(app)
     # TestClient uses `portal` when it is set (its own __enter__ sets it); the lifespan
     # is already running on that loop, entered by the testing module.
     client.portal = portal
@@ -42,6 +44,29 @@ CLIENT_ADDRESS = ("testclient", 50000)
 def asgi_transport(app: ASGIApp) -> httpx2.ASGITransport:
     """httpx2's ASGI transport, presenting the TestClient's client address."""
     return httpx2.ASGITransport(app=app, client=CLIENT_ADDRESS)
+
+
+@functools.cache
+def _module_test_client() -> type[TestClient]:
+    # Imported here: starlette.testclient warns at import when it has to fall back to
+    # httpx, and nothing should warn before a client is asked for.
+    from starlette.testclient import TestClient
+
+    class ModuleTestClient(TestClient):
+        """starlette's TestClient, saying so when the module it served is closed."""
+
+        __test__ = False
+
+        def send(self, *args: Any, **kwargs: Any) -> Any:
+            if self.is_closed:
+                raise UsageError(
+                    "This client belongs to a testing module that is closed. Use the "
+                    "client inside the module's `with` block (or before close()), or "
+                    "compile a new module."
+                )
+            return super().send(*args, **kwargs)
+
+    return ModuleTestClient
 
 
 class PortalTransport(httpx2.AsyncBaseTransport):
@@ -68,3 +93,42 @@ def async_client(transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncClient:
         headers={"user-agent": "testclient"},
         follow_redirects=True,
     )
+
+
+class AsyncClientBlock:
+    """What ``module.async_client()`` returns: an async context manager whose block
+    holds an ``httpx2.AsyncClient``. Used any other way (awaited, or called like the
+    client), it says how to write it instead of failing inside contextlib."""
+
+    def __init__(
+        self, open_client: Callable[[], AbstractAsyncContextManager[httpx2.AsyncClient]]
+    ) -> None:
+        self._open = open_client
+        self._block: AbstractAsyncContextManager[httpx2.AsyncClient] | None = None
+
+    async def __aenter__(self) -> httpx2.AsyncClient:
+        self._block = self._open()
+        return await self._block.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._block is not None
+        return await self._block.__aexit__(exc_type, exc, tb)
+
+    def __await__(self) -> Generator[Any, None, httpx2.AsyncClient]:
+        raise UsageError(_HOW.format(use="await module.async_client()", name="get"))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UsageError(_HOW.format(use=f"module.async_client().{name}", name=name))
+
+
+_HOW = (
+    "{use}: async_client() opens a client for a block, closed when the block ends. Write "
+    "`async with module.async_client() as client: await client.{name}(...)`."
+)

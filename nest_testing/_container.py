@@ -157,7 +157,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def graph(self) -> ModuleGraph:
         """The dependency graph of the registered modules (nothing is built)."""
-        return build_graph(self.topology.refs, self.statuses())
+        topology = self.topology
+        return build_graph(topology.refs, self.statuses(), topology.names)
 
     # ── building ─────────────────────────────────────────────────────────────
 
@@ -181,7 +182,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._plan.strict,
-            owner_module=lambda token: ref.name if (ref := topology.owner_of(token)) else None,
+            owner_module=lambda token: (
+                topology.name_of(ref) if (ref := topology.owner_of(token)) else None
+            ),
             mocker=self._plan.mocker,
             on_mock=self.mocks.__setitem__,
             plans=self._plan.blueprint_cache,

@@ -132,9 +132,12 @@ def _shape(node: GraphNode) -> str:
     return f'(["{label}"])' if node.kind == "controller" else f'["{label}"]'
 
 
-def build_graph(refs: Iterable[ModuleRef], statuses: Mapping[Hashable, str]) -> ModuleGraph:
+def build_graph(
+    refs: Iterable[ModuleRef], statuses: Mapping[Hashable, str], names: Mapping[type, str]
+) -> ModuleGraph:
     """The graph of registered modules (no instance is built); ``statuses`` marks the
-    replaced tokens (``"overridden"``, ``"mocked"``, ``"spied"``)."""
+    replaced tokens (``"overridden"``, ``"mocked"``, ``"spied"``), ``names`` names each
+    module class (qualified where two share a name)."""
     modules: dict[str, tuple[str, ...]] = {}
     nodes: dict[Hashable, GraphNode] = {}
     edges: list[tuple[Hashable, Hashable]] = []
@@ -143,14 +146,13 @@ def build_graph(refs: Iterable[ModuleRef], statuses: Mapping[Hashable, str]) -> 
             ref.compiled.provider_descriptors or ref.compiled.controllers
         ):
             continue
-        modules[ref.name] = tuple(m.__name__ for m in ref.compiled.imports)
+        name = names.get(ref.metatype, ref.name)
+        modules[name] = tuple(names.get(m, m.__name__) for m in ref.compiled.imports)
         for descriptor in ref.compiled.provider_descriptors:
             token = descriptor.provide
             nodes.setdefault(
                 token,
-                GraphNode(
-                    token, token_name(token), "provider", ref.name, statuses.get(token, "real")
-                ),
+                GraphNode(token, token_name(token), "provider", name, statuses.get(token, "real")),
             )
             if descriptor.use_class is not None:
                 edges.extend((token, d) for d in _injected(descriptor.use_class))
@@ -159,7 +161,7 @@ def build_graph(refs: Iterable[ModuleRef], statuses: Mapping[Hashable, str]) -> 
                 edges.append((token, descriptor.use_existing))
         for controller in ref.compiled.controllers:
             nodes.setdefault(
-                controller, GraphNode(controller, token_name(controller), "controller", ref.name)
+                controller, GraphNode(controller, token_name(controller), "controller", name)
             )
             edges.extend((controller, d) for d in _injected(controller))
     # Classes injected but registered nowhere: built implicitly, shown as such.

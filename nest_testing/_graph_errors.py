@@ -56,24 +56,54 @@ def circular_dependency(
 
 def encapsulation(exc: ProviderNotExportedException, topology: Topology) -> EncapsulationError:
     """PyNest's encapsulation violation, headed by the path to the consumer."""
-    match = _VIOLATION.search(str(exc))
+    text = str(exc)
+    match = _VIOLATION.search(text)
     path: tuple[str, ...] = ()
     headline = "Module encapsulation violation"
     if match is not None:
         consumer, module_name, dependency = match.groups()
         module = topology.ref_named(module_name)
         path = (*(topology.path_of(module) if module else (module_name,)), consumer, dependency)
+        viewer = module_name
+        if module is not None:
+            viewer = _TESTING_MODULE if is_testing_root(module) else topology.name_of(module)
+            text = _without_done_steps(text, module, topology)
         headline = (
-            f"{' -> '.join(path)}: {dependency} is not visible to {module_name} "
+            f"{' -> '.join(path)}: {dependency} is not visible to {viewer} "
             "(not its own provider, not exported by a module it imports, not global)"
         )
-    return EncapsulationError(f"{headline}.\n\n{exc}", path=path)
+    return EncapsulationError(f"{headline}.\n\n{text}", path=path)
+
+
+_TESTING_MODULE = "the testing module (Test.create_testing_module(...))"
+_FIX_BOTH = re.compile(
+    r"To fix, do BOTH:\n\s*1\. add 'imports=\[(\w+)\]'\s+to (\w+)\n\s*2\. (add 'exports=.*)"
+)
+
+
+def _without_done_steps(text: str, module: ModuleRef, topology: Topology) -> str:
+    """PyNest's text, with the synthetic root called what the user built, and without
+    its advice to add an import the module already has."""
+    imported = {m.__name__ for m in module.compiled.imports}
+
+    def one_step(found: re.Match[str]) -> str:
+        if found.group(1) not in imported:
+            return found.group(0)
+        return f"To fix ({found.group(1)} is imported already): {found.group(3)}"
+
+    text = _FIX_BOTH.sub(one_step, text)
+    if is_testing_root(module):
+        name = module.name
+        text = text.replace(f"(in module {name})", "(in the testing module)")
+        text = text.replace(f"into {name}", "into the testing module's providers=[...]")
+        text = text.replace(f"to {name}", "to the testing module")
+    return text
 
 
 def unknown_overrides(tokens: Sequence[Hashable], topology: Topology) -> UnknownOverrideError:
     """Overrides, mocks or spies of tokens no module provides."""
     searched = [
-        "the testing module itself" if is_testing_root(ref) else ref.name
+        "the testing module itself" if is_testing_root(ref) else topology.name_of(ref)
         for ref in topology.by_depth
         if not is_testing_root(ref) or ref.compiled.provider_descriptors
     ]
@@ -82,7 +112,8 @@ def unknown_overrides(tokens: Sequence[Hashable], topology: Topology) -> Unknown
         owner = topology.owner_of(token)
         if owner is not None:  # known, but not as a provider: a controller
             lines.append(
-                f"  {token_name(token)} is a controller of {owner.name}; controllers are "
+                f"  {token_name(token)} is a controller of {topology.name_of(owner)}; "
+                "controllers are "
                 "built from their class and cannot be overridden. Override the providers "
                 "it injects instead."
             )
@@ -108,7 +139,7 @@ def unused_module_overrides(unused: Sequence[type], topology: Topology) -> Unkno
     return UnknownOverrideError(
         f"override_module({names}): no module in this testing module imports it."
         f"{did_you_mean(unused[0], imported)} Modules in the graph: "
-        + ", ".join(ref.name for ref in topology.by_depth if not is_testing_root(ref)),
+        + ", ".join(topology.name_of(r) for r in topology.by_depth if not is_testing_root(r)),
         token=unused[0],
     )
 
@@ -165,10 +196,11 @@ def not_visible(
 ) -> EncapsulationError:
     """``select(Module).get(token)`` of a token that module may not inject."""
     path = (*topology.path_of(ref), token_name(token))
+    viewer, provider = topology.name_of(ref), topology.name_of(owner)
     return EncapsulationError(
-        f"{' -> '.join(path)}: {token_name(token)} is not visible to {ref.name}. It "
-        f"is provided by {owner.name}; {ref.name} sees it only if it imports "
-        f"{owner.name} and {owner.name} exports {token_name(token)} (or {owner.name} is "
+        f"{' -> '.join(path)}: {token_name(token)} is not visible to {viewer}. It "
+        f"is provided by {provider}; {viewer} sees it only if it imports "
+        f"{provider} and {provider} exports {token_name(token)} (or {provider} is "
         "global).",
         path=path,
         token=token,

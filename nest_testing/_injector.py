@@ -87,6 +87,15 @@ class _CountingProvider(Provider[Any]):
         return instance
 
 
+class MockerFailed(Exception):  # carries the user's exception
+    """The mocker given to ``use_mocker`` raised; carried to the injector's translation,
+    which names the path to the token it was offered."""
+
+    def __init__(self, original: Exception) -> None:
+        super().__init__(repr(original))
+        self.original = original
+
+
 class _CountingBinder(Binder):
     """Wraps class providers for counting (and builds them from constructor plans)."""
 
@@ -127,7 +136,10 @@ class _CountingBinder(Binder):
         ):
             return False  # injector's own special keys: ProviderOf[X], scopes
         self._asked.add(interface)
-        value = self._mocker(interface)
+        try:
+            value = self._mocker(interface)
+        except Exception as exc:
+            raise MockerFailed(exc) from exc
         if value is None:
             return False  # declined: the injector decides (auto-build, or strict error)
         self.bind(interface, to=InstanceProvider(value))
@@ -300,6 +312,26 @@ class TestingInjector(Injector):
                 path=path,
                 token=interface,
             )
+        unresolved = _unresolved_annotation(exc)
+        if unresolved is not None:
+            return ProviderConstructionError(
+                f"{where}: the injector cannot read the constructor annotations of {name}: "
+                f"{unresolved}. With `from __future__ import annotations` annotations are "
+                "strings, and the injector looks their names up in the module's globals, "
+                "so a class defined inside a function (a test, a fixture) is not found. "
+                "Define the classes at module level, or remove `from __future__ import "
+                "annotations` from that file.",
+                path=path,
+                token=interface,
+            )
+        if isinstance(exc, MockerFailed):
+            return ProviderConstructionError(
+                f"{where}: the mocker given to use_mocker() raised {exc.original!r} when "
+                f"offered {name} (nothing provides {name}, so the mocker was asked for it). "
+                "Return None from the mocker for tokens it should not mock.",
+                path=path,
+                token=interface,
+            )
         if isinstance(exc, CircularDependency):
             return CircularDependencyError(
                 f"Circular dependency while building {where}: {exc}", path=path, token=interface
@@ -309,8 +341,19 @@ class TestingInjector(Injector):
         )
 
 
+def _unresolved_annotation(exc: Exception) -> str | None:
+    """The ``NameError`` text when the injector could not evaluate string annotations
+    (its private ``_BindingNotYetAvailable``, recognised by name: it may move)."""
+    if type(exc).__name__ != "_BindingNotYetAvailable":
+        return None
+    cause = exc.args[0] if exc.args else None
+    return str(cause) if isinstance(cause, NameError) else str(exc)
+
+
 def _original(exc: BaseException) -> BaseException:
     """The user's exception inside an injector ``CallError`` (which wraps TypeErrors)."""
+    if isinstance(exc, MockerFailed):
+        return exc.original
     if isinstance(exc, CallError) and len(exc.args) == 6:
         original = exc.args[4]
         if isinstance(original, BaseException):

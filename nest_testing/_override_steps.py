@@ -14,13 +14,28 @@ from nest.common.provider import ProviderDescriptor
 
 from nest_testing._plan import Replacement
 from nest_testing._tokens import token_name
+from nest_testing._usage import is_module
 from nest_testing.errors import UsageError
 
 B = TypeVar("B")
 """The builder a step returns, so calls chain (a ``TestingModuleBuilder``)."""
 
 
-class OverrideBy(Generic[B]):
+class _Unfinished:
+    """A step that is used as if it were the builder says what is missing."""
+
+    _forms = ".use_value(...)"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and friends probe for these
+            raise AttributeError(name)
+        raise UsageError(
+            f"This override is not finished: follow it with {self._forms}, which returns "
+            f"the builder; then call .{name}(...) on that."
+        )
+
+
+class OverrideBy(_Unfinished, Generic[B]):
     """The second half of ``builder.override_provider(token)``: say what replaces it.
 
     Example::
@@ -29,6 +44,8 @@ class OverrideBy(Generic[B]):
         builder.override_provider(Repo).use_class(InMemoryRepo)
         builder.override_provider(DB_URL).use_factory(make_url, inject=[ConfigService])
     """
+
+    _forms = ".use_value(...), .use_class(...) or .use_factory(...)"
 
     def __init__(self, token: Hashable, replace: Callable[[Hashable, Replacement], B]) -> None:
         self._token = token
@@ -53,6 +70,12 @@ class OverrideBy(Generic[B]):
                 f"override_provider({token_name(self._token)}).use_class() expects a class, "
                 f"got {cls!r}; use .use_value() for an instance."
             )
+        if is_module(cls):
+            raise UsageError(
+                f"override_provider({token_name(self._token)}, {cls.__name__}): "
+                f"{cls.__name__} is a @Module, not a provider class. To swap a module, use "
+                f"override_module(TheModule, {cls.__name__})."
+            )
         return self._replace(
             self._token,
             Replacement("override", ProviderDescriptor(provide=self._token, use_class=cls)),
@@ -76,13 +99,15 @@ class OverrideBy(Generic[B]):
         )
 
 
-class OverrideModuleBy(Generic[B]):
+class OverrideModuleBy(_Unfinished, Generic[B]):
     """The second half of ``builder.override_module(Old)``.
 
     Example::
 
         builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
     """
+
+    _forms = ".use_module(...)"
 
     def __init__(self, use_module: Callable[[type], B]) -> None:
         self._use_module = use_module
@@ -92,13 +117,15 @@ class OverrideModuleBy(Generic[B]):
         return self._use_module(replacement)
 
 
-class OverrideStepBy(Generic[B]):
+class OverrideStepBy(_Unfinished, Generic[B]):
     """The second half of ``builder.override_guard(G)`` / ``override_filter(F)``.
 
     Example::
 
         builder.override_guard(AuthGuard).use_class(AllowAllGuard)
     """
+
+    _forms = ".use_class(...) or .use_value(...)"
 
     def __init__(self, use: Callable[[object], B]) -> None:
         self._use = use

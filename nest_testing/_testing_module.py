@@ -23,7 +23,7 @@ from nest.core.pynest_application import PyNestApp
 
 from nest_testing import _assertions, _graph_errors
 from nest_testing._cli import build_cli, invoke
-from nest_testing._clients import async_client
+from nest_testing._clients import AsyncClientBlock, async_client
 from nest_testing._container import TestingContainer
 from nest_testing._doubles import Doubles
 from nest_testing._graph import ModuleGraph
@@ -31,6 +31,7 @@ from nest_testing._ledger import ConstructionCounts, Ledger
 from nest_testing._module_view import ModuleView
 from nest_testing._runtime import Runtime
 from nest_testing._tokens import did_you_mean, token_name
+from nest_testing._usage import require_times, require_token
 from nest_testing.errors import (
     ScopeError,
     UnknownTokenError,
@@ -198,15 +199,20 @@ class TestingModule:
             )
         return self._runtime.client()
 
-    @asynccontextmanager
-    async def async_client(self) -> AsyncIterator[httpx2.AsyncClient]:
-        """An ``httpx2.AsyncClient`` that serves requests on the module's loop.
+    def async_client(self) -> AsyncClientBlock:
+        """An ``httpx2.AsyncClient`` that serves requests on the module's loop, for an
+        ``async with`` block.
 
         Example::
 
             async with module.async_client() as client:
                 response = await client.get("/items")
         """
+        self._runtime.check_open()
+        return AsyncClientBlock(self._open_async_client)
+
+    @asynccontextmanager
+    async def _open_async_client(self) -> AsyncIterator[httpx2.AsyncClient]:
         self._runtime.check_open()
         transport = await self._runtime.transport()
         async with async_client(transport) as client:
@@ -229,6 +235,7 @@ class TestingModule:
             url = module.get(DB_URL)
         """
         self._runtime.check_open()
+        require_token(token, "module.get()")
         descriptors = self._container.descriptors_for(token)
         if not descriptors and token not in self._container.topology.known_tokens:
             raise self._unknown(token)
@@ -259,6 +266,7 @@ class TestingModule:
             assert first is not second
         """
         self._runtime.check_open()
+        require_token(token, "module.resolve()")
         container = self._container
         with container.resolving_for(container.topology.owner_path(token)):
             return container.get(token)
@@ -307,6 +315,8 @@ class TestingModule:
             module.assert_constructed(ItemService, times=1)
         """
         __tracebackhide__ = True  # a failure points at the test's line, not ours
+        require_token(token, "assert_constructed()")
+        require_times(times)
         self.constructions[token]  # unknown tokens fail loudly, not as "0 != 1"
         message = _assertions.constructed_times(token, times, self._ledger.constructions_of(token))
         if message:
@@ -325,6 +335,7 @@ class TestingModule:
         """
         __tracebackhide__ = True
         self._runtime.check_open()
+        require_token(token, "assert_singleton()")
         constructions = self._ledger.constructions_of(token)
         descriptors = self._container.descriptors_for(token)
         if self._container.value_dropped(token):
@@ -352,7 +363,8 @@ class TestingModule:
             owner = self._container.topology.owner_of(injection.consumer.token)
             if owner is not None:
                 modules.setdefault(
-                    f"{owner.name} (where {token_name(injection.consumer.token)} lives)"
+                    f"{self._container.topology.name_of(owner)} (where "
+                    f"{token_name(injection.consumer.token)} lives)"
                 )
         return ", ".join(modules) or "the module whose providers use it"
 

@@ -45,13 +45,17 @@ class Topology:
     descriptors: Mapping[Hashable, tuple[ProviderDescriptor, ...]]
     """Token -> every descriptor that provides it, in registration order."""
     controllers: frozenset[Hashable]
+    names: Mapping[type, str]
+    """Module class -> the name messages and the graph use: the class name, qualified
+    by its Python module where two module classes of the graph share a name."""
 
     @classmethod
     def of(cls, refs: Iterable[ModuleRef], root: ModuleRef) -> Topology:
         """The topology of registered modules, seen from ``root``."""
         ordered = tuple(refs)
-        paths = _module_paths(ordered, root)
-        by_depth = tuple(sorted(ordered, key=lambda ref: len(paths.get(ref.token, (ref.name,)))))
+        names = _display_names(ref.metatype for ref in ordered)
+        paths = _module_paths(ordered, root, names)
+        by_depth = tuple(sorted(ordered, key=lambda ref: len(paths.get(ref.token, ()))))
         owners: dict[Hashable, ModuleRef] = {}
         for ref in by_depth:
             for descriptor in ref.compiled.provider_descriptors:
@@ -72,7 +76,12 @@ class Topology:
             owners=owners,
             descriptors={token: tuple(found) for token, found in descriptors.items()},
             controllers=frozenset(controllers),
+            names=names,
         )
+
+    def name_of(self, ref: ModuleRef) -> str:
+        """The module's name in messages and the graph (see :attr:`names`)."""
+        return self.names.get(ref.metatype, ref.name)
 
     @property
     def known_tokens(self) -> set[Hashable]:
@@ -82,7 +91,7 @@ class Topology:
     def path_of(self, ref: ModuleRef) -> tuple[str, ...]:
         """Module names from the testing root to ``ref`` (the root is left out when it is
         the synthetic testing root, so paths start at the user's ``AppModule``)."""
-        return self.paths.get(ref.token, (ref.name,))
+        return self.paths.get(ref.token, (self.name_of(ref),))
 
     @property
     def root_path(self) -> tuple[str, ...]:
@@ -106,14 +115,15 @@ class Topology:
         owner = self.owner_of(token)
         if owner is None or is_testing_root(owner):
             return "the testing module"
-        return str(owner.name)
+        return self.name_of(owner)
 
     def ref_of(self, module: type) -> ModuleRef | None:
         """The registered module for a module class, if it is in the graph."""
         return next((ref for ref in self.refs if ref.metatype is module), None)
 
     def ref_named(self, name: str) -> ModuleRef | None:
-        """The module nearest the root with this name (PyNest's messages name modules)."""
+        """The module nearest the root with this class name (as PyNest's messages name
+        modules)."""
         return next((ref for ref in self.by_depth if ref.name == name), None)
 
     def owner_of_class_named(self, class_name: str) -> ModuleRef | None:
@@ -154,15 +164,37 @@ class Topology:
         return visible
 
 
-def _module_paths(refs: tuple[ModuleRef, ...], root: ModuleRef) -> dict[str, tuple[str, ...]]:
+def _display_names(modules: Iterable[type]) -> dict[type, str]:
+    """Class names, qualified (``package.module.Name``) where two classes share one, and
+    numbered where even that is shared (classes made in a loop)."""
+    classes = list(dict.fromkeys(modules))
+    by_name: dict[str, list[type]] = {}
+    for cls in classes:
+        by_name.setdefault(cls.__name__, []).append(cls)
+    names: dict[type, str] = {}
+    for name, same in by_name.items():
+        if len(same) == 1:
+            names[same[0]] = name
+            continue
+        qualified = [f"{cls.__module__}.{cls.__qualname__}" for cls in same]
+        for index, (cls, full) in enumerate(zip(same, qualified, strict=True)):
+            names[cls] = full if qualified.count(full) == 1 else f"{full}#{index + 1}"
+    return names
+
+
+def _module_paths(
+    refs: tuple[ModuleRef, ...], root: ModuleRef, names: Mapping[type, str]
+) -> dict[str, tuple[str, ...]]:
     by_class = {ref.metatype: ref for ref in refs}
-    paths: dict[str, tuple[str, ...]] = {root.token: () if is_testing_root(root) else (root.name,)}
+    paths: dict[str, tuple[str, ...]] = {
+        root.token: () if is_testing_root(root) else (names[root.metatype],)
+    }
     queue = deque([root])
     while queue:
         ref = queue.popleft()
         for imported in ref.compiled.imports:
             child = by_class.get(imported)
             if child is not None and child.token not in paths:
-                paths[child.token] = (*paths[ref.token], child.name)
+                paths[child.token] = (*paths[ref.token], names[child.metatype])
                 queue.append(child)
     return paths

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 __all__ = [
+    "AppConfigurationError",
     "CircularDependencyError",
     "EncapsulationError",
     "ImplicitProviderError",
@@ -176,6 +177,16 @@ class LifecycleHookError(NestTestingError):
 
         LifecycleHookError: AppModule -> DbModule -> Database.on_module_init:
         ConnectionError('refused')
+    """
+
+
+class AppConfigurationError(NestTestingError):
+    """A ``configure_app`` callback raised while the testing module's app was assembled.
+    The original exception is chained.
+
+    Example::
+
+        AppConfigurationError: configure_app(add_cors) raised ValueError('bad origin')
     """
 
 

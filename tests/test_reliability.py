@@ -240,7 +240,7 @@ def test_a_lazy_module_whose_app_fails_to_build_does_not_hang_the_exit(tmp_path:
             import sys
             sys.path.insert(0, {str(Path(__file__).parent)!r})
             from nt_sample_app import AppModule
-            from nest_testing import Test
+            from nest_testing import AppConfigurationError, Test
 
             def boom(app):
                 raise RuntimeError("app cannot be built")
@@ -249,8 +249,8 @@ def test_a_lazy_module_whose_app_fails_to_build_does_not_hang_the_exit(tmp_path:
             module = module.compile()
             try:
                 module.client
-            except RuntimeError as exc:
-                print("raised", exc, flush=True)
+            except AppConfigurationError as exc:
+                print("raised", exc.__cause__, flush=True)
             """
         ),
         encoding="utf-8",

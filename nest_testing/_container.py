@@ -19,7 +19,7 @@ encapsulation checks, lifecycle hook order and concurrency are PyNest's own code
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -152,9 +152,22 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         status.update(dict.fromkeys(self.mocks, "mocked"))
         return status
 
+    @property
+    def mocker(self) -> Callable[[Any], Any] | None:
+        """The builder's ``use_mocker`` factory, if any."""
+        return self._plan.mocker
+
+    def supplied_by_mocker(self, token: object) -> bool:
+        """Whether ``use_mocker``'s factory supplied ``token`` (which no module registers)."""
+        try:
+            return token in self.mocks and token not in self.topology.descriptors
+        except TypeError:  # an unhashable token was never supplied
+            return False
+
     def graph(self) -> ModuleGraph:
         """The dependency graph of the registered modules (nothing is built)."""
-        return build_graph(self.topology.refs, self.statuses())
+        supplied = [t for t in self.mocks if t not in self.topology.descriptors]
+        return build_graph(self.topology.refs, self.statuses(), supplied)
 
     # ── building ─────────────────────────────────────────────────────────────
 

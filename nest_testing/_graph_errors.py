@@ -149,13 +149,25 @@ def implicit_providers(
     )
 
 
-def unknown_token(token: object, known: Collection[Hashable]) -> UnknownTokenError:
-    """A lookup of a token no module registers."""
+def unknown_token(
+    token: object, known: Collection[Hashable], *, mocker: bool = False
+) -> UnknownTokenError:
+    """A lookup of a token no module registers (and the mocker, if any, did not supply)."""
+    name = token_name(token)
+    if mocker:
+        why = (
+            f" use_mocker() was not asked for {name}: the mocker fills only what a provider "
+            f"or controller of the graph injects, and nothing injects {name}. Register it in "
+            "providers=[...], or look up the provider that needs it."
+        )
+    else:
+        why = (
+            " (A class that is not registered is built implicitly by the injector, a new "
+            "one for every consumer; register it in providers=[...] to get one shared "
+            "instance.)"
+        )
     return UnknownTokenError(
-        f"No module of this testing module registers {token_name(token)}."
-        f"{did_you_mean(token, known)} (A class that is not "
-        "registered is built implicitly by the injector, a new one for every consumer; "
-        "register it in providers=[...] to get one shared instance.)",
+        f"No module of this testing module registers {name}.{did_you_mean(token, known)}{why}",
         token=token,
     )
 

@@ -201,6 +201,8 @@ class TestingModule:
         self._runtime.check_open()
         descriptors = self._container.descriptors_for(token)
         if not descriptors and token not in self._container.topology.known_tokens:
+            if self._container.supplied_by_mocker(token):  # one object, bound for all
+                return self.resolve(token)
             raise self._unknown(token)
         if self._container.value_dropped(token):
             raise UnknownTokenError(_assertions.dropped_value(token), token=token)
@@ -265,7 +267,10 @@ class TestingModule:
         return self._container.topology.known_tokens | set(self._runtime.depends)
 
     def _unknown(self, token: object) -> UnknownTokenError:
-        return _graph_errors.unknown_token(token, self._container.topology.known_tokens)
+        container = self._container
+        return _graph_errors.unknown_token(
+            token, container.topology.known_tokens, mocker=container.mocker is not None
+        )
 
     # ── construction counts and identity ─────────────────────────────────────
 
@@ -299,6 +304,12 @@ class TestingModule:
         descriptors = self._container.descriptors_for(token)
         if self._container.value_dropped(token):
             raise AssertionError(_assertions.dropped_value(token))
+        if not descriptors and self._container.supplied_by_mocker(token):
+            injections = self._ledger.injections_of(token)
+            message = _assertions.shared_instance(token, self.get(token), injections)
+            if message:
+                raise AssertionError(message)
+            return
         if not descriptors:
             if not constructions and token not in self._known_tokens():
                 raise self._unknown(token)

@@ -178,7 +178,7 @@ class TestingModuleBuilder:
 
     def override_module(self, module: type, replacement: type | None = None) -> Any:
         """Replace ``module`` with ``replacement`` wherever it is imported, at any depth.
-        ``replacement`` must export every token ``module`` exports.
+        ``replacement`` must export every token of ``module``'s that a consumer injects.
 
         Example::
 

@@ -80,9 +80,13 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self.add_module(root)
         ref = next(r for r in self._modules.values() if r.metatype is root)
         self._topology = Topology.of(self._modules.values(), ref)
+        compiler = self._compiler
         _checks.check_overrides(
-            self._topology, self._plan, self._compiler.applied, self._compiler.replaced_modules
+            self._topology, self._plan, compiler.applied, compiler.replaced_modules
         )
+        _checks.check_module_overrides(self._topology, self._plan, compiler.importers)
+        if self._plan.strict:
+            _checks.refuse_unknown_exports(self._topology)
 
     @property
     def topology(self) -> Topology:

@@ -181,11 +181,7 @@ def build_graph(
                     token, token_name(token), "provider", ref.name, statuses.get(token, "real")
                 ),
             )
-            if descriptor.use_class is not None:
-                edges.extend((token, d) for d in _injected(descriptor.use_class))
-            edges.extend((token, d) for d in descriptor.inject or ())
-            if descriptor.use_existing is not None:
-                edges.append((token, descriptor.use_existing))
+            edges.extend((token, d) for d in injected_by(descriptor))
         for controller in ref.compiled.controllers:
             nodes.setdefault(
                 controller, GraphNode(controller, token_name(controller), "controller", ref.name)
@@ -215,6 +211,21 @@ def build_graph(
         pending.extend(injected)
     unique_edges = tuple(dict.fromkeys(e for e in edges if e[1] in nodes))
     return ModuleGraph(modules=modules, nodes=nodes, edges=unique_edges)
+
+
+def injected_by(descriptor: ProviderDescriptor) -> list[Hashable]:
+    """What a provider injects: constructor parameters, a factory's ``inject`` list, the
+    target of an alias (``useExisting``)."""
+    found = list(_injected(descriptor.use_class)) if descriptor.use_class is not None else []
+    found.extend(descriptor.inject or ())
+    if descriptor.use_existing is not None:
+        found.append(descriptor.use_existing)
+    return found
+
+
+def injected_by_controller(controller: type) -> list[Hashable]:
+    """What a controller's constructor injects."""
+    return _injected(controller)
 
 
 def _injected(cls: type) -> list[Hashable]:

@@ -103,12 +103,17 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         self._plan = plan
         self.applied: set[Hashable] = set()
         self.replaced_modules: set[type] = set()
+        self.importers: dict[type, set[type]] = {}
+        """Each replaced module class -> the module classes that import it."""
         self.mocks: dict[Hashable, Any] = {}
 
     def compile(self, metatype: type[Any]) -> CompiledModule:
         compiled = super().compile(metatype)
         plan = self._plan
         if plan.modules:
+            for imported in compiled.imports:
+                if imported in plan.modules:
+                    self.importers.setdefault(imported, set()).add(metatype)
             compiled = dataclasses.replace(
                 compiled,
                 imports=[self._module(m) for m in compiled.imports],

@@ -21,7 +21,7 @@ from nest_testing._container import TestingContainer
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger
 from nest_testing._override_steps import OverrideBy, OverrideModuleBy, OverrideStepBy
-from nest_testing._plan import AppPlan, Plan, Replacement
+from nest_testing._plan import AppPlan, AutoMock, Plan, Replacement
 from nest_testing._runtime import Runtime
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
@@ -83,6 +83,7 @@ class TestingModuleBuilder:
         self._strict = False
         self._blueprint_cache = enabled_by_default()
         self._lazy = False
+        self._auto_mock: AutoMock | None = None
         self._compiled = False
 
     # ── configuration ────────────────────────────────────────────────────────
@@ -154,6 +155,32 @@ class TestingModuleBuilder:
             module.spies[Logger].log.assert_called_with("items listed")
         """
         return self._replace(token, Replacement("spy"))
+
+    def use_auto_mock(
+        self, exclude: Sequence[Hashable] = (), factory: Callable[[type], Any] | None = None
+    ) -> Self:
+        """Serve every class provider of the graph as a mock (an autospec of its class,
+        async methods ``AsyncMock``; or ``factory(cls)``, which may return ``None`` to
+        keep that one real), except the tokens or classes in ``exclude``. Values,
+        factories, aliases, controllers and websocket gateways stay real; an explicit
+        ``override_provider`` / ``mock_provider`` / ``spy_provider`` wins. The mocks are
+        in ``module.mocks``.
+
+        Example::
+
+            builder.use_auto_mock(exclude=[SignupService])
+            module.mocks[UserRepository].find_by_email.return_value = None
+        """
+        self._check_open()
+        if factory is not None and not callable(factory):
+            raise UsageError(f"use_auto_mock(factory=...) expects a callable, got {factory!r}.")
+        if isinstance(exclude, (str, type)) or not isinstance(exclude, Sequence | set):
+            raise UsageError(
+                f"use_auto_mock(exclude=...) expects a list of tokens, got {exclude!r}: "
+                "write exclude=[Token]."
+            )
+        self._auto_mock = AutoMock(tuple(exclude), factory)
+        return self
 
     def use_mocker(self, mocker: Callable[[Any], Any]) -> Self:
         """Call ``mocker(token)`` once for each token no module registers, and inject what
@@ -372,6 +399,7 @@ class TestingModuleBuilder:
             mocker=self._mocker,
             blueprint_cache=self._blueprint_cache,
             lazy=self._lazy,
+            auto_mock=self._auto_mock,
             app=AppPlan(
                 guards=dict(self._guards),
                 filters=dict(self._filters),

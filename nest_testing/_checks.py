@@ -59,6 +59,21 @@ def check_overrides(
         raise errors.unused_module_overrides(unused, topology)
 
 
+def check_auto_mock(topology: Topology, plan: Plan) -> None:
+    """Every token in ``use_auto_mock(exclude=[...])`` is provided (as a token, or as the
+    class of a ``useClass`` provider)."""
+    if plan.auto_mock is None:
+        return
+    classes = {d.use_class for found in topology.descriptors.values() for d in found}
+    unknown = [
+        token
+        for token in plan.auto_mock.exclude
+        if token not in topology.descriptors and token not in classes
+    ]
+    if unknown:
+        raise errors.unknown_auto_mock_excludes(unknown, topology)
+
+
 def check_module_overrides(
     topology: Topology, plan: Plan, importers: Mapping[type, set[type]]
 ) -> None:

@@ -85,6 +85,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             self._topology, self._plan, compiler.applied, compiler.replaced_modules
         )
         _checks.check_module_overrides(self._topology, self._plan, compiler.importers)
+        _checks.check_auto_mock(self._topology, self._plan)
         if self._plan.strict:
             _checks.refuse_unknown_exports(self._topology)
 
@@ -148,7 +149,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def replacement_kind(self, token: Hashable) -> str | None:
         """``"override"``, ``"mock"`` or ``"spy"`` when the builder replaced ``token``."""
         replacement = self._replacements.get(token)
-        return replacement.kind if replacement is not None else None
+        if replacement is None:
+            return "mock" if token in self._compiler.auto_mocked else None
+        return replacement.kind
 
     def statuses(self) -> dict[Hashable, str]:
         """Each replaced token -> ``"overridden"``, ``"mocked"`` or ``"spied"``."""

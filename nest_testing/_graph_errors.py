@@ -102,6 +102,19 @@ def unknown_overrides(tokens: Sequence[Hashable], topology: Topology) -> Unknown
     )
 
 
+def unknown_auto_mock_excludes(
+    tokens: Sequence[Hashable], topology: Topology
+) -> UnknownOverrideError:
+    """``use_auto_mock(exclude=[...])`` names what no module provides."""
+    names = ", ".join(token_name(t) for t in tokens)
+    return UnknownOverrideError(
+        f"use_auto_mock(exclude=[{names}]): no module in this testing module provides "
+        f"{names}.{did_you_mean(tokens[0], topology.descriptors)} Exclude the token a module "
+        "lists in providers=[...] (or the class of a useClass provider).",
+        token=tokens[0],
+    )
+
+
 def unused_module_overrides(unused: Sequence[type], topology: Topology) -> UnknownOverrideError:
     """``override_module`` of modules nothing imports."""
     names = ", ".join(m.__name__ for m in unused)

@@ -54,6 +54,16 @@ class AppPlan:
 
 
 @dataclasses.dataclass(frozen=True)
+class AutoMock:
+    """``use_auto_mock(exclude=..., factory=...)``: every class provider not excluded
+    (by token or by class) is served as ``factory(cls)``, or an autospec of its class;
+    a factory that returns ``None`` keeps that provider real."""
+
+    exclude: tuple[Hashable, ...] = ()
+    factory: Callable[[type], Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Plan:
     """Everything a builder collected: how the graph is compiled, and the app."""
 
@@ -63,6 +73,7 @@ class Plan:
     mocker: Callable[[Any], Any] | None = None
     blueprint_cache: bool = True
     lazy: bool = False
+    auto_mock: AutoMock | None = None
     app: AppPlan = dataclasses.field(default_factory=AppPlan)
 
 
@@ -106,6 +117,8 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         self.importers: dict[type, set[type]] = {}
         """Each replaced module class -> the module classes that import it."""
         self.mocks: dict[Hashable, Any] = {}
+        self.auto_mocked: set[Hashable] = set()
+        """Tokens ``use_auto_mock`` replaced with a mock."""
 
     def compile(self, metatype: type[Any]) -> CompiledModule:
         compiled = super().compile(metatype)
@@ -119,7 +132,7 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
                 imports=[self._module(m) for m in compiled.imports],
                 exports=[self._module(e) if isinstance(e, type) else e for e in compiled.exports],
             )
-        if not plan.replacements:
+        if not plan.replacements and plan.auto_mock is None:
             return compiled
         descriptors = [self._descriptor(d) for d in compiled.provider_descriptors]
         return dataclasses.replace(compiled, provider_descriptors=descriptors)
@@ -135,7 +148,7 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         token = descriptor.provide
         replacement = self._plan.replacements.get(token)
         if replacement is None:
-            return descriptor
+            return self._auto_mocked(descriptor)
         self.applied.add(token)
         if replacement.kind == "spy":
             return descriptor
@@ -146,6 +159,27 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         assert replacement.descriptor is not None
         # A fresh descriptor keeps the original's scope; the original is never touched.
         return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
+
+
+    def _auto_mocked(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
+        """``use_auto_mock``: a class provider (not a websocket gateway, which PyNest
+        registers routes for) becomes a mock, unless excluded by token or class."""
+        auto, token, cls = self._plan.auto_mock, descriptor.provide, descriptor.use_class
+        if (
+            auto is None
+            or cls is None
+            or hasattr(cls, "__websocket_gateway__")
+            or token in auto.exclude
+            or cls in auto.exclude
+        ):
+            return descriptor
+        if token not in self.mocks:
+            double = auto.factory(cls) if auto.factory is not None else autospec(cls, {})
+            if double is None:  # the factory keeps this one real
+                return descriptor
+            self.mocks[token] = double
+            self.auto_mocked.add(token)
+        return ProviderDescriptor(provide=token, use_value=self.mocks[token])
 
 
 def exported_tokens(module: type, seen: frozenset[type] = frozenset()) -> set[Hashable]:

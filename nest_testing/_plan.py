@@ -160,7 +160,6 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         # A fresh descriptor keeps the original's scope; the original is never touched.
         return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
 
-
     def _auto_mocked(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
         """``use_auto_mock``: a class provider (not a websocket gateway, which PyNest
         registers routes for) becomes a mock, unless excluded by token or class."""

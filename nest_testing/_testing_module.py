@@ -168,9 +168,29 @@ class TestingModule:
             )
         return self._runtime.client()
 
+    def client_for(self, *, raise_server_exceptions: bool = True) -> TestClient:
+        """``module.client``, or, with ``raise_server_exceptions=False``, a second started
+        ``TestClient`` on the module's loop that answers an unhandled exception with a
+        500 as a deployed app does (so error pages and exception filters can be
+        asserted); closed with the module.
+
+        Example::
+
+            client = module.client_for(raise_server_exceptions=False)
+            assert client.get("/boom").status_code == 500
+        """
+        client = self.client  # the same checks: open, compiled with compile()
+        if raise_server_exceptions:
+            return client
+        return self._runtime.answering_client()
+
     @asynccontextmanager
-    async def async_client(self) -> AsyncIterator[httpx2.AsyncClient]:
-        """An ``httpx2.AsyncClient`` that serves requests on the module's loop.
+    async def async_client(
+        self, *, raise_app_exceptions: bool = True
+    ) -> AsyncIterator[httpx2.AsyncClient]:
+        """An ``httpx2.AsyncClient`` that serves requests on the module's loop. An
+        unhandled exception in the app is raised in the test; with
+        ``raise_app_exceptions=False`` it is a 500 response, as a deployed app answers.
 
         Example::
 
@@ -178,7 +198,7 @@ class TestingModule:
                 response = await client.get("/items")
         """
         self._runtime.check_open()
-        transport = await self._runtime.transport()
+        transport = await self._runtime.transport(raise_app_exceptions=raise_app_exceptions)
         async with async_client(transport) as client:
             yield client
 

@@ -76,6 +76,7 @@ class TestingModuleBuilder:
         self._modules: dict[type, type] = {}
         self._guards: dict[type, object] = {}
         self._filters: dict[type, object] = {}
+        self._pipes: dict[type, object] = {}
         self._mocker: Callable[[Any], Any] | None = None
         self._configure: list[Callable[[PyNestApp], object]] = []
         self._extensions: list[ModuleExtension] = []
@@ -255,6 +256,23 @@ class TestingModuleBuilder:
         """
         return self._route_override(self._filters, "override_filter", filter, replacement)
 
+    @overload
+    def override_pipe(self, pipe: type) -> OverrideStepBy[Self]: ...
+    @overload
+    def override_pipe(self, pipe: type, replacement: object) -> Self: ...
+
+    def override_pipe(self, pipe: type, replacement: object = _UNSET) -> Any:
+        """Use ``replacement`` (a pipe class, built per request as PyNest does, or a pipe
+        object or callable) instead of the pipe class ``pipe`` given to ``Param`` /
+        ``Query`` / ``Body`` / ... on this testing module's routes. No class is patched.
+
+        Example::
+
+            builder.override_pipe(ParseIntPipe, LenientIntPipe)
+            builder.override_pipe(ParseIntPipe).use_value(lambda value: 7)
+        """
+        return self._route_override(self._pipes, "override_pipe", pipe, replacement)
+
     def lazy(self) -> Self:
         """Build providers on first use instead of at compile time: for unit tests that
         need a few services of a large app.
@@ -314,10 +332,11 @@ class TestingModuleBuilder:
             raise UsageError(f"{method}() expects the class used on the routes, got {target!r}.")
         if replacement is _UNSET:
             self._pending[target] = (
-                f"{method}({target.__name__}): follow it with .use_class(...) or .use_value(...)"
+                f"{method}({target.__name__}): follow it with .use_class(...), "
+                ".use_value(...) or .use_factory(...)"
             )
             return OverrideStepBy(
-                lambda chosen: self._route_override(table, method, target, chosen)
+                lambda chosen: self._route_override(table, method, target, chosen), method
             )
         self._pending.pop(target, None)
         table[target] = replacement
@@ -403,6 +422,7 @@ class TestingModuleBuilder:
             app=AppPlan(
                 guards=dict(self._guards),
                 filters=dict(self._filters),
+                pipes=dict(self._pipes),
                 configure=tuple(self._configure),
                 extensions=tuple(self._extensions),
             ),

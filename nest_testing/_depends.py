@@ -26,16 +26,17 @@ def depends_classes(app: FastAPI) -> list[type]:
     found: dict[type, None] = {}
     for route in app.routes:
         if isinstance(route, (APIRoute, APIWebSocketRoute)):
-            for dependant in _walk(route.dependant):
+            for dependant in walk_dependants(route.dependant):
                 if inspect.isclass(dependant.call):
                     found.setdefault(dependant.call)
     return list(found)
 
 
-def _walk(dependant: Dependant) -> Iterator[Dependant]:
+def walk_dependants(dependant: Dependant) -> Iterator[Dependant]:
+    """Every sub-dependant of ``dependant``, at any depth."""
     for sub in dependant.dependencies:
         yield sub
-        yield from _walk(sub)
+        yield from walk_dependants(sub)
 
 
 def count_depends(

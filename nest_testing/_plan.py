@@ -44,10 +44,12 @@ class Replacement:
 @dataclasses.dataclass(frozen=True)
 class AppPlan:
     """What a builder collected that changes the module's app (see
-    :mod:`nest_testing._app_assembly` for the order it is applied in)."""
+    :mod:`nest_testing._app_assembly` for the order it is applied in). A guard, filter or
+    pipe replacement is a class, a value, or a ``RouteFactory`` (``use_factory``)."""
 
     guards: Mapping[type, object] = dataclasses.field(default_factory=dict)
     filters: Mapping[type, object] = dataclasses.field(default_factory=dict)
+    pipes: Mapping[type, object] = dataclasses.field(default_factory=dict)
     configure: tuple[Callable[[PyNestApp], object], ...] = ()
     extensions: tuple[ModuleExtension, ...] = ()
     """Features wired into the module's life (see :mod:`nest_testing._extensions`)."""

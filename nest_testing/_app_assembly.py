@@ -21,16 +21,17 @@ from nest.core.pynest_application import PyNestApp
 from nest_testing._container import TestingContainer
 from nest_testing._depends import count_depends
 from nest_testing._ledger import Ledger
+from nest_testing._pipes import apply_pipes
 from nest_testing._plan import AppPlan
 from nest_testing._route_templates import new_app
-from nest_testing._routes import override_filters, override_guards
+from nest_testing._routes import built, override_filters, override_guards
 from nest_testing.errors import AppConfigurationError, NestTestingError
 
 
 @dataclass(frozen=True)
 class AssembledApp:
     """A testing module's app, the lifespan to run it in, and the classes FastAPI
-    builds per request through the counter."""
+    builds per request through the counter (``Depends`` classes and pipes)."""
 
     app: PyNestApp
     lifespan: LifespanManager
@@ -47,8 +48,10 @@ def assemble_app(
         options.update(extension.app_options())
     app = new_app(container, reuse_routes=container.reuses_routes, options=options)
     http_server = app.http_server
-    override_guards(http_server, dict(plan.guards))
-    override_filters(http_server, dict(plan.filters))
+    get = container.get
+    override_guards(http_server, built(plan.guards, get, "override_guard"))
+    override_filters(http_server, built(plan.filters, get, "override_filter"))
+    pipes = apply_pipes(http_server, built(plan.pipes, get, "override_pipe"), ledger)
     for extension in plan.extensions:
         extension.configure_app(app)
     for configure in plan.configure:
@@ -64,7 +67,7 @@ def assemble_app(
             ) from exc
     for extension in plan.extensions:
         extension.finish_app(app)
-    depends = count_depends(http_server, ledger, _replacement_for(container))
+    depends = count_depends(http_server, ledger, _replacement_for(container)) + pipes
     lifespan = LifespanManager(http_server, startup_timeout=timeout, shutdown_timeout=timeout)
     return AssembledApp(app, lifespan, depends)
 

@@ -23,7 +23,7 @@ from nest_testing._deployed import DeployedApp, root_module_of
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger
 from nest_testing._override_steps import OverrideBy, OverrideModuleBy, OverrideStepBy
-from nest_testing._plan import DEFAULT_HOOK_TIMEOUT, AppPlan, Plan, Replacement
+from nest_testing._plan import DEFAULT_HOOK_TIMEOUT, AppPlan, AutoMock, Plan, Replacement
 from nest_testing._runtime import Runtime
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
@@ -84,6 +84,7 @@ class TestingModuleBuilder:
         self._modules: dict[type, type] = {}
         self._guards: dict[type, object] = {}
         self._filters: dict[type, object] = {}
+        self._pipes: dict[type, object] = {}
         self._mocker: Callable[[Any], Any] | None = None
         self._configure: list[Callable[[PyNestApp], object]] = []
         self._extensions: list[ModuleExtension] = []
@@ -95,6 +96,7 @@ class TestingModuleBuilder:
         self._blueprint_cache = enabled_by_default()
         self._lazy = False
         self._hook_timeout: float | None = DEFAULT_HOOK_TIMEOUT
+        self._auto_mock: AutoMock | None = None
         self._compiled = False
 
     # ── configuration ────────────────────────────────────────────────────────
@@ -168,6 +170,32 @@ class TestingModuleBuilder:
         """
         return self._replace(token, Replacement("spy"))
 
+    def use_auto_mock(
+        self, exclude: Sequence[Hashable] = (), factory: Callable[[type], Any] | None = None
+    ) -> Self:
+        """Serve every class provider of the graph as a mock (an autospec of its class,
+        async methods ``AsyncMock``; or ``factory(cls)``, which may return ``None`` to
+        keep that one real), except the tokens or classes in ``exclude``. Values,
+        factories, aliases, controllers and websocket gateways stay real; an explicit
+        ``override_provider`` / ``mock_provider`` / ``spy_provider`` wins. The mocks are
+        in ``module.mocks``.
+
+        Example::
+
+            builder.use_auto_mock(exclude=[SignupService])
+            module.mocks[UserRepository].find_by_email.return_value = None
+        """
+        self._check_open()
+        if factory is not None and not callable(factory):
+            raise UsageError(f"use_auto_mock(factory=...) expects a callable, got {factory!r}.")
+        if isinstance(exclude, (str, type)) or not isinstance(exclude, Sequence | set):
+            raise UsageError(
+                f"use_auto_mock(exclude=...) expects a list of tokens, got {exclude!r}: "
+                "write exclude=[Token]."
+            )
+        self._auto_mock = AutoMock(tuple(exclude), factory)
+        return self
+
     def use_mocker(self, mocker: Callable[[Any], Any]) -> Self:
         """Call ``mocker(token)`` once for each token no module registers, and inject what
         it returns (listed in ``module.mocks``). Returning ``None`` declines: the injector
@@ -191,7 +219,7 @@ class TestingModuleBuilder:
 
     def override_module(self, module: type, replacement: type | None = None) -> Any:
         """Replace ``module`` with ``replacement`` wherever it is imported, at any depth.
-        ``replacement`` must export every token ``module`` exports.
+        ``replacement`` must export every token of ``module``'s that a consumer injects.
 
         Example::
 
@@ -261,6 +289,23 @@ class TestingModuleBuilder:
             )
         self._hook_timeout = seconds
         return self
+
+    @overload
+    def override_pipe(self, pipe: type) -> OverrideStepBy[Self]: ...
+    @overload
+    def override_pipe(self, pipe: type, replacement: object) -> Self: ...
+
+    def override_pipe(self, pipe: type, replacement: object = _UNSET) -> Any:
+        """Use ``replacement`` (a pipe class, built per request as PyNest does, or a pipe
+        object or callable) instead of the pipe class ``pipe`` given to ``Param`` /
+        ``Query`` / ``Body`` / ... on this testing module's routes. No class is patched.
+
+        Example::
+
+            builder.override_pipe(ParseIntPipe, LenientIntPipe)
+            builder.override_pipe(ParseIntPipe).use_value(lambda value: 7)
+        """
+        return self._route_override(self._pipes, "override_pipe", pipe, replacement)
 
     def lazy(self) -> Self:
         """Build providers on first use instead of at compile time: for unit tests that
@@ -352,10 +397,11 @@ class TestingModuleBuilder:
             raise UsageError(f"{method}() expects the class used on the routes, got {target!r}.")
         if replacement is _UNSET:
             self._pending[target] = (
-                f"{method}({target.__name__}): follow it with .use_class(...) or .use_value(...)"
+                f"{method}({target.__name__}): follow it with .use_class(...), "
+                ".use_value(...) or .use_factory(...)"
             )
             return OverrideStepBy(
-                lambda chosen: self._route_override(table, method, target, chosen)
+                lambda chosen: self._route_override(table, method, target, chosen), method
             )
         self._pending.pop(target, None)
         table[target] = replacement
@@ -439,9 +485,11 @@ class TestingModuleBuilder:
             blueprint_cache=self._blueprint_cache,
             lazy=self._lazy,
             hook_timeout=self._hook_timeout,
+            auto_mock=self._auto_mock,
             app=AppPlan(
                 guards=dict(self._guards),
                 filters=dict(self._filters),
+                pipes=dict(self._pipes),
                 configure=tuple(self._configure),
                 extensions=(*self._extensions, self._app_options),
             ),

@@ -27,9 +27,12 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 
-def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
-    """A starlette ``TestClient`` that runs ``app`` on ``portal``'s loop."""
-    client = _module_test_client()(app)
+def sync_client(
+    app: ASGIApp, portal: BlockingPortal, *, raise_server_exceptions: bool = True
+) -> TestClient:
+    """A starlette ``TestClient`` that runs ``app`` on ``portal``'s loop; without
+    ``raise_server_exceptions``, an unhandled exception is a 500 response."""
+    client = _module_test_client()(app, raise_server_exceptions=raise_server_exceptions)
     # TestClient uses `portal` when it is set (its own __enter__ sets it); the lifespan
     # is already running on that loop, entered by the testing module.
     client.portal = portal
@@ -41,9 +44,12 @@ def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
 CLIENT_ADDRESS = ("testclient", 50000)
 
 
-def asgi_transport(app: ASGIApp) -> httpx2.ASGITransport:
-    """httpx2's ASGI transport, presenting the TestClient's client address."""
-    return httpx2.ASGITransport(app=app, client=CLIENT_ADDRESS)
+def asgi_transport(app: ASGIApp, *, raise_app_exceptions: bool = True) -> httpx2.ASGITransport:
+    """httpx2's ASGI transport, presenting the TestClient's client address; without
+    ``raise_app_exceptions``, an unhandled exception is a 500 response."""
+    return httpx2.ASGITransport(
+        app=app, client=CLIENT_ADDRESS, raise_app_exceptions=raise_app_exceptions
+    )
 
 
 @functools.cache
@@ -72,8 +78,10 @@ def _module_test_client() -> type[TestClient]:
 class PortalTransport(httpx2.AsyncBaseTransport):
     """Sends requests from any event loop to an ASGI app living on ``portal``'s loop."""
 
-    def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
-        self._asgi = asgi_transport(app)
+    def __init__(
+        self, app: ASGIApp, portal: BlockingPortal, *, raise_app_exceptions: bool = True
+    ) -> None:
+        self._asgi = asgi_transport(app, raise_app_exceptions=raise_app_exceptions)
         self._portal = portal
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:

@@ -20,7 +20,7 @@ encapsulation checks, lifecycle hook order and concurrency are PyNest's own code
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -83,9 +83,14 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self.add_module(root)
         ref = next(r for r in self._modules.values() if r.metatype is root)
         self._topology = Topology.of(self._modules.values(), ref)
+        compiler = self._compiler
         _checks.check_overrides(
-            self._topology, self._plan, self._compiler.applied, self._compiler.replaced_modules
+            self._topology, self._plan, compiler.applied, compiler.replaced_modules
         )
+        _checks.check_module_overrides(self._topology, self._plan, compiler.importers)
+        _checks.check_auto_mock(self._topology, self._plan)
+        if self._plan.strict:
+            _checks.refuse_unknown_exports(self._topology)
 
     @property
     def topology(self) -> Topology:
@@ -147,7 +152,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def replacement_kind(self, token: Hashable) -> str | None:
         """``"override"``, ``"mock"`` or ``"spy"`` when the builder replaced ``token``."""
         replacement = self._replacements.get(token)
-        return replacement.kind if replacement is not None else None
+        if replacement is None:
+            return "mock" if token in self._compiler.auto_mocked else None
+        return replacement.kind
 
     def statuses(self) -> dict[Hashable, str]:
         """Each replaced token -> ``"overridden"``, ``"mocked"`` or ``"spied"``."""
@@ -155,10 +162,23 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         status.update(dict.fromkeys(self.mocks, "mocked"))
         return status
 
+    @property
+    def mocker(self) -> Callable[[Any], Any] | None:
+        """The builder's ``use_mocker`` factory, if any."""
+        return self._plan.mocker
+
+    def supplied_by_mocker(self, token: object) -> bool:
+        """Whether ``use_mocker``'s factory supplied ``token`` (which no module registers)."""
+        try:
+            return token in self.mocks and token not in self.topology.descriptors
+        except TypeError:  # an unhashable token was never supplied
+            return False
+
     def graph(self) -> ModuleGraph:
         """The dependency graph of the registered modules (nothing is built)."""
         topology = self.topology
-        return build_graph(topology.refs, self.statuses(), topology.names)
+        supplied = [t for t in self.mocks if t not in topology.descriptors]
+        return build_graph(topology.refs, self.statuses(), topology.names, supplied)
 
     # ── building ─────────────────────────────────────────────────────────────
 

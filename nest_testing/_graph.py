@@ -7,11 +7,13 @@ own reading of constructors) and must never build or bind anything.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from injector import Binder, Injector, get_bindings
+from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.pynest_container import ModuleRef
 
 from nest_testing._tokens import token_name
@@ -23,15 +25,24 @@ from nest_testing.errors import UnknownTokenError
 class GraphNode:
     """A provider or controller in the graph.
 
-    ``kind`` is ``"provider"``, ``"controller"`` or ``"implicit"`` (a class no module
-    registers, which the injector builds on demand); ``status`` is ``"real"``,
-    ``"overridden"``, ``"mocked"`` or ``"spied"``; ``module`` is the owning module's name
-    (``None`` for implicit classes).
+    ``kind`` is ``"provider"``, ``"controller"``, ``"implicit"`` (a class no module
+    registers, which the injector builds on demand) or ``"mocker"`` (a token no module
+    registers, supplied by ``use_mocker``); ``status`` is ``"real"``, ``"overridden"``,
+    ``"mocked"`` or ``"spied"``; ``module`` is the owning module's name (``None`` for
+    implicit and mocker-supplied tokens).
+
+    ``scope`` is the scope PyNest gives the provider: the ``scope`` of a
+    ``{"provide": ..., "useClass": ..., "scope": ...}`` entry; ``Scope.SINGLETON`` for a
+    bare class in ``providers=[...]`` (PyNest ignores ``@Injectable(scope=...)``), for
+    controllers and for values, factories, aliases and doubles (one object is bound);
+    ``Scope.TRANSIENT`` for an implicit class (a new one per consumer). PyNest builds a
+    ``REQUEST`` provider anew for every injection, as a ``TRANSIENT`` one.
 
     Example::
 
         node = module.graph.node(Logger)
         assert (node.kind, node.module, node.status) == ("provider", "CoreModule", "real")
+        assert node.scope is Scope.SINGLETON
     """
 
     token: Hashable
@@ -39,6 +50,7 @@ class GraphNode:
     kind: str
     module: str | None
     status: str = "real"
+    scope: Scope = Scope.SINGLETON
 
 
 @dataclass(frozen=True)
@@ -132,15 +144,30 @@ def _shape(node: GraphNode) -> str:
     return f'(["{label}"])' if node.kind == "controller" else f'["{label}"]'
 
 
+def effective_scope(descriptor: ProviderDescriptor) -> Scope:
+    """The scope PyNest binds ``descriptor`` with: only a class provider has one of its
+    own; values, factories and aliases are bound to one object."""
+    if descriptor.use_class is not None:
+        return Scope(descriptor.scope)
+    if descriptor.use_value is None and descriptor.use_factory is descriptor.use_existing is None:
+        return Scope.TRANSIENT  # useValue None: PyNest drops it, the class is built implicitly
+    return Scope.SINGLETON
+
+
 def build_graph(
-    refs: Iterable[ModuleRef], statuses: Mapping[Hashable, str], names: Mapping[type, str]
+    refs: Iterable[ModuleRef],
+    statuses: Mapping[Hashable, str],
+    names: Mapping[type, str],
+    supplied: Iterable[Hashable] = (),
 ) -> ModuleGraph:
     """The graph of registered modules (no instance is built); ``statuses`` marks the
     replaced tokens (``"overridden"``, ``"mocked"``, ``"spied"``), ``names`` names each
-    module class (qualified where two share a name)."""
+    module class (qualified where two share a name); ``supplied`` are the tokens
+    ``use_mocker`` answered for."""
     modules: dict[str, tuple[str, ...]] = {}
     nodes: dict[Hashable, GraphNode] = {}
     edges: list[tuple[Hashable, Hashable]] = []
+    bound: dict[Hashable, ProviderDescriptor] = {}  # the last descriptor wins, as PyNest binds
     for ref in refs:
         if is_testing_root(ref) and not (
             ref.compiled.provider_descriptors or ref.compiled.controllers
@@ -150,20 +177,22 @@ def build_graph(
         modules[name] = tuple(names.get(m, m.__name__) for m in ref.compiled.imports)
         for descriptor in ref.compiled.provider_descriptors:
             token = descriptor.provide
+            bound[token] = descriptor
             nodes.setdefault(
                 token,
                 GraphNode(token, token_name(token), "provider", name, statuses.get(token, "real")),
             )
-            if descriptor.use_class is not None:
-                edges.extend((token, d) for d in _injected(descriptor.use_class))
-            edges.extend((token, d) for d in descriptor.inject or ())
-            if descriptor.use_existing is not None:
-                edges.append((token, descriptor.use_existing))
+            edges.extend((token, d) for d in injected_by(descriptor))
         for controller in ref.compiled.controllers:
             nodes.setdefault(
                 controller, GraphNode(controller, token_name(controller), "controller", name)
             )
             edges.extend((controller, d) for d in _injected(controller))
+    for token, descriptor in bound.items():
+        nodes[token] = dataclasses.replace(nodes[token], scope=effective_scope(descriptor))
+    for token in supplied:  # what the mocker answered needs nothing further
+        if token not in nodes:
+            nodes[token] = GraphNode(token, token_name(token), "mocker", None, "mocked")
     # Classes injected but registered nowhere: built implicitly, shown as such.
     pending = [d for _, d in edges if d not in nodes]
     while pending:
@@ -171,13 +200,33 @@ def build_graph(
         if dependency in nodes or not isinstance(dependency, type):
             continue
         nodes[dependency] = GraphNode(
-            dependency, token_name(dependency), "implicit", None, statuses.get(dependency, "real")
+            dependency,
+            token_name(dependency),
+            "implicit",
+            None,
+            statuses.get(dependency, "real"),
+            Scope.TRANSIENT,
         )
         injected = _injected(dependency)
         edges.extend((dependency, d) for d in injected)
         pending.extend(injected)
     unique_edges = tuple(dict.fromkeys(e for e in edges if e[1] in nodes))
     return ModuleGraph(modules=modules, nodes=nodes, edges=unique_edges)
+
+
+def injected_by(descriptor: ProviderDescriptor) -> list[Hashable]:
+    """What a provider injects: constructor parameters, a factory's ``inject`` list, the
+    target of an alias (``useExisting``)."""
+    found = list(_injected(descriptor.use_class)) if descriptor.use_class is not None else []
+    found.extend(descriptor.inject or ())
+    if descriptor.use_existing is not None:
+        found.append(descriptor.use_existing)
+    return found
+
+
+def injected_by_controller(controller: type) -> list[Hashable]:
+    """What a controller's constructor injects."""
+    return _injected(controller)
 
 
 def _injected(cls: type) -> list[Hashable]:

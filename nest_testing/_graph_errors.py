@@ -23,6 +23,7 @@ from nest_testing.errors import (
     ImplicitProviderError,
     LifecycleHookError,
     ModuleOverrideError,
+    UnknownExportError,
     UnknownOverrideError,
     UnknownTokenError,
 )
@@ -132,6 +133,19 @@ def unknown_overrides(tokens: Sequence[Hashable], topology: Topology) -> Unknown
     )
 
 
+def unknown_auto_mock_excludes(
+    tokens: Sequence[Hashable], topology: Topology
+) -> UnknownOverrideError:
+    """``use_auto_mock(exclude=[...])`` names what no module provides."""
+    names = ", ".join(token_name(t) for t in tokens)
+    return UnknownOverrideError(
+        f"use_auto_mock(exclude=[{names}]): no module in this testing module provides "
+        f"{names}.{did_you_mean(tokens[0], topology.descriptors)} Exclude the token a module "
+        "lists in providers=[...] (or the class of a useClass provider).",
+        token=tokens[0],
+    )
+
+
 def unused_module_overrides(unused: Sequence[type], topology: Topology) -> UnknownOverrideError:
     """``override_module`` of modules nothing imports."""
     names = ", ".join(m.__name__ for m in unused)
@@ -144,14 +158,54 @@ def unused_module_overrides(unused: Sequence[type], topology: Topology) -> Unkno
     )
 
 
-def lost_exports(old: type, new: type, lost: Sequence[Hashable]) -> ModuleOverrideError:
-    """A replacement module that exports less than the module it replaces."""
+def lost_exports(
+    old: type, new: type, offenders: Sequence[tuple[tuple[str, ...], Hashable]]
+) -> ModuleOverrideError:
+    """A replacement module that no longer exports what consumers of the original inject.
+
+    ``offenders`` holds ``(path to the consumer, the token it injects)``.
+    """
+    lost = list(dict.fromkeys(token for _, token in offenders))
+    names = ", ".join(token_name(t) for t in lost)
+    lines = [f"  {' -> '.join(path)} injects {token_name(token)}" for path, token in offenders]
     return ModuleOverrideError(
-        f"override_module({old.__name__}, {new.__name__}): {new.__name__} does "
-        f"not export {', '.join(token_name(t) for t in lost)}, which "
-        f"{old.__name__} exports and importers may inject. Add "
-        f"{'them' if len(lost) > 1 else 'it'} to exports=[...] of {new.__name__}.",
+        f"override_module({old.__name__}, {new.__name__}): {new.__name__} does not export "
+        f"{names}, which {old.__name__} exports and these consumers inject:\n"
+        + "\n".join(lines)
+        + f"\nAdd {'them' if len(lost) > 1 else 'it'} to exports=[...] of {new.__name__} "
+        "(or override the consumers as well).",
+        path=offenders[0][0],
         token=lost[0],
+    )
+
+
+def unknown_exports(
+    unknown: Sequence[tuple[ModuleRef, object]], topology: Topology
+) -> UnknownExportError:
+    """Strict mode: modules that export what they neither provide nor import."""
+    lines = []
+    for ref, export in unknown:
+        module = "the testing module" if is_testing_root(ref) else ref.name
+        where = " -> ".join(topology.path_of(ref)) or module
+        name = token_name(export)
+        if getattr(export, "__is_module__", False):
+            lines.append(
+                f"  {where}: exports the module {name}, which {module} does not import. "
+                f"Add {name} to imports=[...] of {module}, or remove it from exports=[...]."
+            )
+        else:
+            lines.append(
+                f"  {where}: exports {name}, which {module} neither provides nor imports "
+                f"from a module that exports it. Add {name} to providers=[...] of {module}, "
+                "import the module that exports it, or remove it from exports=[...]."
+            )
+    first, export = unknown[0]
+    return UnknownExportError(
+        "strict(): modules export what they do not have (PyNest accepts this; an importer "
+        "that injects the token fails far from here, or gets an implicit instance):\n"
+        + "\n".join(lines),
+        path=(*topology.path_of(first), token_name(export)),
+        token=export if isinstance(export, Hashable) else None,
     )
 
 
@@ -180,13 +234,25 @@ def implicit_providers(
     )
 
 
-def unknown_token(token: object, known: Collection[Hashable]) -> UnknownTokenError:
-    """A lookup of a token no module registers."""
+def unknown_token(
+    token: object, known: Collection[Hashable], *, mocker: bool = False
+) -> UnknownTokenError:
+    """A lookup of a token no module registers (and the mocker, if any, did not supply)."""
+    name = token_name(token)
+    if mocker:
+        why = (
+            f" use_mocker() was not asked for {name}: the mocker fills only what a provider "
+            f"or controller of the graph injects, and nothing injects {name}. Register it in "
+            "providers=[...], or look up the provider that needs it."
+        )
+    else:
+        why = (
+            " (A class that is not registered is built implicitly by the injector, a new "
+            "one for every consumer; register it in providers=[...] to get one shared "
+            "instance.)"
+        )
     return UnknownTokenError(
-        f"No module of this testing module registers {token_name(token)}."
-        f"{did_you_mean(token, known)} (A class that is not "
-        "registered is built implicitly by the injector, a new one for every consumer; "
-        "register it in providers=[...] to get one shared instance.)",
+        f"No module of this testing module registers {name}.{did_you_mean(token, known)}{why}",
         token=token,
     )
 

@@ -7,6 +7,7 @@ Nothing here knows how a replacement is applied.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -117,18 +118,41 @@ class OverrideModuleBy(_Unfinished, Generic[B]):
         return self._use_module(replacement)
 
 
+@dataclasses.dataclass(frozen=True)
+class RouteFactory:
+    """``override_guard(G).use_factory(factory, inject=[...])`` (and for filters and
+    pipes): the replacement is ``factory(*resolved inject tokens)``, made once when the
+    module's app is assembled."""
+
+    factory: Callable[..., Any]
+    inject: tuple[Hashable, ...] = ()
+
+
 class OverrideStepBy(_Unfinished, Generic[B]):
-    """The second half of ``builder.override_guard(G)`` / ``override_filter(F)``.
+    """The second half of ``builder.override_guard(G)`` / ``override_filter(F)`` /
+    ``override_pipe(P)``.
 
     Example::
 
         builder.override_guard(AuthGuard).use_class(AllowAllGuard)
+        builder.override_guard(AuthGuard).use_factory(make_guard, inject=[ConfigService])
     """
 
-    _forms = ".use_class(...) or .use_value(...)"
+    _forms = ".use_class(...), .use_value(...) or .use_factory(...)"
 
-    def __init__(self, use: Callable[[object], B]) -> None:
+    def __init__(self, use: Callable[[object], B], method: str = "override_guard") -> None:
         self._use = use
+        self._method = method
+
+    def use_factory(self, factory: Callable[..., Any], *, inject: Sequence[Hashable] = ()) -> B:
+        """Use ``factory(*inject)`` (the tokens resolved from this testing module's
+        container, once, when its app is assembled) where the original class was used.
+        The factory must be synchronous."""
+        if not callable(factory):
+            raise UsageError(
+                f"{self._method}().use_factory() expects a callable, got {factory!r}."
+            )
+        return self._use(RouteFactory(factory, tuple(inject)))
 
     def use_class(self, cls: type) -> B:
         """Instantiate ``cls`` where the original class was used."""

@@ -48,13 +48,25 @@ DEFAULT_HOOK_TIMEOUT = 60.0
 @dataclasses.dataclass(frozen=True)
 class AppPlan:
     """What a builder collected that changes the module's app (see
-    :mod:`nest_testing._app_assembly` for the order it is applied in)."""
+    :mod:`nest_testing._app_assembly` for the order it is applied in). A guard, filter or
+    pipe replacement is a class, a value, or a ``RouteFactory`` (``use_factory``)."""
 
     guards: Mapping[type, object] = dataclasses.field(default_factory=dict)
     filters: Mapping[type, object] = dataclasses.field(default_factory=dict)
+    pipes: Mapping[type, object] = dataclasses.field(default_factory=dict)
     configure: tuple[Callable[[PyNestApp], object], ...] = ()
     extensions: tuple[ModuleExtension, ...] = ()
     """Features wired into the module's life (see :mod:`nest_testing._extensions`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoMock:
+    """``use_auto_mock(exclude=..., factory=...)``: every class provider not excluded
+    (by token or by class) is served as ``factory(cls)``, or an autospec of its class;
+    a factory that returns ``None`` keeps that provider real."""
+
+    exclude: tuple[Hashable, ...] = ()
+    factory: Callable[[type], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +81,7 @@ class Plan:
     lazy: bool = False
     hook_timeout: float | None = DEFAULT_HOOK_TIMEOUT
     """Seconds each lifecycle hook (and the app's lifespan startup/shutdown) may take."""
+    auto_mock: AutoMock | None = None
     app: AppPlan = dataclasses.field(default_factory=AppPlan)
 
 
@@ -109,18 +122,25 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         self._plan = plan
         self.applied: set[Hashable] = set()
         self.replaced_modules: set[type] = set()
+        self.importers: dict[type, set[type]] = {}
+        """Each replaced module class -> the module classes that import it."""
         self.mocks: dict[Hashable, Any] = {}
+        self.auto_mocked: set[Hashable] = set()
+        """Tokens ``use_auto_mock`` replaced with a mock."""
 
     def compile(self, metatype: type[Any]) -> CompiledModule:
         compiled = super().compile(metatype)
         plan = self._plan
         if plan.modules:
+            for imported in compiled.imports:
+                if imported in plan.modules:
+                    self.importers.setdefault(imported, set()).add(metatype)
             compiled = dataclasses.replace(
                 compiled,
                 imports=[self._module(m) for m in compiled.imports],
                 exports=[self._module(e) if isinstance(e, type) else e for e in compiled.exports],
             )
-        if not plan.replacements:
+        if not plan.replacements and plan.auto_mock is None:
             return compiled
         descriptors = [self._descriptor(d) for d in compiled.provider_descriptors]
         return dataclasses.replace(compiled, provider_descriptors=descriptors)
@@ -136,7 +156,7 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         token = descriptor.provide
         replacement = self._plan.replacements.get(token)
         if replacement is None:
-            return descriptor
+            return self._auto_mocked(descriptor)
         self.applied.add(token)
         if replacement.kind == "spy":
             return descriptor
@@ -147,6 +167,26 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         assert replacement.descriptor is not None
         # A fresh descriptor keeps the original's scope; the original is never touched.
         return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
+
+    def _auto_mocked(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
+        """``use_auto_mock``: a class provider (not a websocket gateway, which PyNest
+        registers routes for) becomes a mock, unless excluded by token or class."""
+        auto, token, cls = self._plan.auto_mock, descriptor.provide, descriptor.use_class
+        if (
+            auto is None
+            or cls is None
+            or hasattr(cls, "__websocket_gateway__")
+            or token in auto.exclude
+            or cls in auto.exclude
+        ):
+            return descriptor
+        if token not in self.mocks:
+            double = auto.factory(cls) if auto.factory is not None else autospec(cls, {})
+            if double is None:  # the factory keeps this one real
+                return descriptor
+            self.mocks[token] = double
+            self.auto_mocked.add(token)
+        return ProviderDescriptor(provide=token, use_value=self.mocks[token])
 
 
 def exported_tokens(module: type, seen: frozenset[type] = frozenset()) -> set[Hashable]:

@@ -14,15 +14,16 @@ replacement is applied to what this app's routes hold:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from nest.core.decorators.guards import BaseGuard
 
+from nest_testing._override_steps import RouteFactory
 from nest_testing._tokens import did_you_mean, token_name
-from nest_testing.errors import UnknownOverrideError, UsageError
+from nest_testing.errors import ProviderConstructionError, UnknownOverrideError, UsageError
 
 
 def _guard_class(call: Any) -> type | None:
@@ -75,7 +76,7 @@ def override_guards(app: FastAPI, replacements: dict[type, object]) -> None:
     in_use = guards_in_use(app)
     unknown = [g for g in replacements if g not in in_use]
     if unknown:
-        raise _unknown("override_guard", unknown, list(in_use), "guard")
+        raise unknown_route_override("override_guard", unknown, list(in_use), "guard")
     for guard, replacement in replacements.items():
         dependency = guard_dependency(replacement)
         for call in in_use[guard]:
@@ -102,7 +103,7 @@ def override_filters(app: FastAPI, replacements: dict[type, object]) -> None:
     in_use = {_filter_class(item) for filters in per_route for item in filters}
     unknown = [f for f in replacements if f not in in_use]
     if unknown:
-        raise _unknown("override_filter", unknown, list(in_use), "filter")
+        raise unknown_route_override("override_filter", unknown, list(in_use), "filter")
     for filters in per_route:
         for index, item in enumerate(filters):
             replacement = replacements.get(_filter_class(item))
@@ -110,9 +111,10 @@ def override_filters(app: FastAPI, replacements: dict[type, object]) -> None:
                 filters[index] = replacement
 
 
-def _unknown(
+def unknown_route_override(
     method: str, unknown: list[type], in_use: list[type], kind: str
 ) -> UnknownOverrideError:
+    """An override of a guard, filter or pipe that no route of the app uses."""
     names = ", ".join(token_name(u) for u in unknown)
     used = ", ".join(token_name(u) for u in in_use) or "none"
     suggestion = did_you_mean(unknown[0], in_use)
@@ -121,3 +123,35 @@ def _unknown(
         f"{kind.capitalize()}s in use: {used}.",
         token=unknown[0],
     )
+
+
+def built(
+    replacements: Mapping[type, object], get: Callable[[Any], Any], method: str
+) -> dict[type, object]:
+    """``replacements`` with each ``use_factory`` made: ``factory(*inject)``, the tokens
+    resolved from the module's container."""
+    made: dict[type, object] = {}
+    for target, replacement in replacements.items():
+        if isinstance(replacement, RouteFactory):
+            replacement = _made(target, replacement, get, method)
+        made[target] = replacement
+    return made
+
+
+def _made(target: type, step: RouteFactory, get: Callable[[Any], Any], method: str) -> object:
+    name = getattr(step.factory, "__name__", None) or repr(step.factory)
+    where = f"{method}({token_name(target)}).use_factory({name})"
+    args = [get(token) for token in step.inject]
+    try:
+        value = step.factory(*args)
+    except Exception as exc:
+        raise ProviderConstructionError(f"{where}: {exc!r}", token=target) from exc
+    if inspect.isawaitable(value):
+        if inspect.iscoroutine(value):
+            value.close()  # never awaited: say so rather than warn
+        raise UsageError(
+            f"{where}: the factory is async; the replacement is made while the app is "
+            "assembled, so give a synchronous factory (resolve what it awaits in a "
+            "provider's use_factory and inject that)."
+        )
+    return value

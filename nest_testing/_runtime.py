@@ -82,6 +82,7 @@ class Runtime:
         self._exit: ExitStack | None = None
         self._aexit: AsyncExitStack | None = None
         self._client: TestClient | None = None
+        self._answering: TestClient | None = None  # client_for(raise_server_exceptions=False)
         self._closed = False
         self._close_lock = threading.Lock()
         self._build_lock = threading.RLock()  # first client / lazy app, from any thread
@@ -253,18 +254,31 @@ class Runtime:
                 self._client = sync_client(app, self._thread.portal)
             return self._client
 
-    async def transport(self) -> httpx2.AsyncBaseTransport:
+    def answering_client(self) -> TestClient:
+        """A second ``TestClient`` on the module's loop that answers an unhandled
+        exception with a 500, as a deployed app does; closed with the module."""
+        portal = self.portal
+        assert portal is not None
+        with self._build_lock:
+            if self._answering is None:
+                app = self.assembled().lifespan.app
+                self._answering = sync_client(app, portal, raise_server_exceptions=False)
+            return self._answering
+
+    async def transport(self, *, raise_app_exceptions: bool = True) -> httpx2.AsyncBaseTransport:
         """An httpx2 transport that serves requests on the module's loop."""
         app = self.assembled().lifespan.app
         if self._thread is not None:
             assert self._thread.portal is not None
-            return PortalTransport(app, self._thread.portal)
+            return PortalTransport(
+                app, self._thread.portal, raise_app_exceptions=raise_app_exceptions
+            )
         self.check_loop("async_client()")
         if not self._lifespan_started:  # lazy: the app's lifespan starts on first use
             assert self._aexit is not None
             await self._aexit.enter_async_context(self._started_lifespan())
             self._lifespan_started = True
-        return asgi_transport(app)
+        return asgi_transport(app, raise_app_exceptions=raise_app_exceptions)
 
     # ── closing ──────────────────────────────────────────────────────────────
 
@@ -306,8 +320,9 @@ class Runtime:
         if not self._begin_close():
             return
         _OPEN.discard(self)
-        if self._client is not None:
-            self._client.close()
+        for client in (self._client, self._answering):
+            if client is not None:
+                client.close()
         if self._exit is not None:
             if self._abandoned:
                 self._exit.pop_all()

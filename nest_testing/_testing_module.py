@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Hashable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -199,9 +200,27 @@ class TestingModule:
             )
         return self._runtime.client()
 
-    def async_client(self) -> AsyncClientBlock:
+    def client_for(self, *, raise_server_exceptions: bool = True) -> TestClient:
+        """``module.client``, or, with ``raise_server_exceptions=False``, a second started
+        ``TestClient`` on the module's loop that answers an unhandled exception with a
+        500 as a deployed app does (so error pages and exception filters can be
+        asserted); closed with the module.
+
+        Example::
+
+            client = module.client_for(raise_server_exceptions=False)
+            assert client.get("/boom").status_code == 500
+        """
+        client = self.client  # the same checks: open, compiled with compile()
+        if raise_server_exceptions:
+            return client
+        return self._runtime.answering_client()
+
+    def async_client(self, *, raise_app_exceptions: bool = True) -> AsyncClientBlock:
         """An ``httpx2.AsyncClient`` that serves requests on the module's loop, for an
-        ``async with`` block.
+        ``async with`` block. An unhandled exception in the app is raised in the test;
+        with ``raise_app_exceptions=False`` it is a 500 response, as a deployed app
+        answers.
 
         Example::
 
@@ -209,12 +228,14 @@ class TestingModule:
                 response = await client.get("/items")
         """
         self._runtime.check_open()
-        return AsyncClientBlock(self._open_async_client)
+        return AsyncClientBlock(partial(self._open_async_client, raise_app_exceptions))
 
     @asynccontextmanager
-    async def _open_async_client(self) -> AsyncIterator[httpx2.AsyncClient]:
+    async def _open_async_client(
+        self, raise_app_exceptions: bool
+    ) -> AsyncIterator[httpx2.AsyncClient]:
         self._runtime.check_open()
-        transport = await self._runtime.transport()
+        transport = await self._runtime.transport(raise_app_exceptions=raise_app_exceptions)
         async with async_client(transport) as client:
             yield client
 
@@ -238,6 +259,8 @@ class TestingModule:
         require_token(token, "module.get()")
         descriptors = self._container.descriptors_for(token)
         if not descriptors and token not in self._container.topology.known_tokens:
+            if self._container.supplied_by_mocker(token):  # one object, bound for all
+                return self.resolve(token)
             raise self._unknown(token)
         if self._container.value_dropped(token):
             raise UnknownTokenError(_assertions.dropped_value(token), token=token)
@@ -303,7 +326,10 @@ class TestingModule:
         return self._container.topology.known_tokens | set(self._runtime.depends)
 
     def _unknown(self, token: object) -> UnknownTokenError:
-        return _graph_errors.unknown_token(token, self._container.topology.known_tokens)
+        container = self._container
+        return _graph_errors.unknown_token(
+            token, container.topology.known_tokens, mocker=container.mocker is not None
+        )
 
     # ── construction counts and identity ─────────────────────────────────────
 
@@ -340,6 +366,12 @@ class TestingModule:
         descriptors = self._container.descriptors_for(token)
         if self._container.value_dropped(token):
             raise AssertionError(_assertions.dropped_value(token))
+        if not descriptors and self._container.supplied_by_mocker(token):
+            injections = self._ledger.injections_of(token)
+            message = _assertions.shared_instance(token, self.get(token), injections)
+            if message:
+                raise AssertionError(message)
+            return
         if not descriptors:
             if not constructions and token not in self._known_tokens():
                 raise self._unknown(token)

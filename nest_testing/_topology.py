@@ -136,10 +136,9 @@ class Topology:
                     return ref
         return None
 
-    def visible_from(self, ref: ModuleRef) -> set[Hashable]:
-        """What ``ref`` may inject: its own providers and controllers, what its imports
-        export (following re-exported modules), and global providers. PyNest computes
-        the same sets inside ``validate_module_encapsulation`` but does not expose them."""
+    def exported_by(self, ref: ModuleRef) -> set[Hashable]:
+        """What ``ref`` exposes to its importers, following re-exported modules (as
+        PyNest resolves exports for encapsulation)."""
         by_class = {r.metatype: r for r in self.refs}
 
         def exported(module: ModuleRef, seen: frozenset[str]) -> set[Hashable]:
@@ -152,12 +151,19 @@ class Topology:
                     tokens |= exported(child, seen | {child.token})
             return tokens
 
+        return exported(ref, frozenset({ref.token}))
+
+    def visible_from(self, ref: ModuleRef) -> set[Hashable]:
+        """What ``ref`` may inject: its own providers and controllers, what its imports
+        export (following re-exported modules), and global providers. PyNest computes
+        the same sets inside ``validate_module_encapsulation`` but does not expose them."""
+        by_class = {r.metatype: r for r in self.refs}
         visible: set[Hashable] = {d.provide for d in ref.compiled.provider_descriptors}
         visible.update(ref.compiled.controllers)
         for imported in ref.compiled.imports:
             child = by_class.get(imported)
             if child is not None:
-                visible |= exported(child, frozenset({child.token}))
+                visible |= self.exported_by(child)
         for module in self.refs:
             if getattr(module.metatype, "__is_global__", False):
                 visible.update(d.provide for d in module.compiled.provider_descriptors)

@@ -103,13 +103,15 @@ class UnknownTokenError(NestTestingError, KeyError):
 
 
 class ModuleOverrideError(NestTestingError):
-    """``override_module(Old, New)``: ``New`` does not export every token ``Old`` exports,
-    so a module importing it could lose a dependency. The message names each one.
+    """``override_module(Old, New)``: ``New`` does not export a token that ``Old`` exports
+    and that a provider or controller of a module importing ``Old`` injects. The message
+    names each consumer, its module and the token.
 
     Example::
 
         .override_module(DatabaseModule, InMemoryDatabaseModule).compile()
-        # ModuleOverrideError: ... InMemoryDatabaseModule does not export Session ...
+        # ModuleOverrideError: ... UsersModule -> UserRepository injects Session, which
+        # InMemoryDatabaseModule does not export ...
     """
 
 
@@ -156,6 +158,20 @@ class EncapsulationError(NestTestingError):
 
         module.select(ItemModule).get(SecretService)
         # EncapsulationError: AppModule -> ItemModule -> SecretService: not visible ...
+    """
+
+
+class UnknownExportError(EncapsulationError):
+    """In ``.strict()`` mode: a module exports a token it neither provides nor gets from
+    an import that exports it, or a module it does not import (NestJS's
+    ``UnknownExportException``; PyNest itself accepts such an export). Every such export
+    is named at once.
+
+    Example::
+
+        Test.create_testing_module(imports=[AppModule]).strict().compile()
+        # UnknownExportError: strict(): modules export what they do not have:
+        #   AppModule -> CoreModule: exports Logger, which CoreModule neither provides ...
     """
 
 

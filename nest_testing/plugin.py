@@ -42,6 +42,7 @@ __all__ = [
     "nest_async_client",
     "nest_builder",
     "nest_client",
+    "nest_error_client",
 ]
 
 _MODULE = pytest.StashKey[TestingModule]()
@@ -337,6 +338,19 @@ def nest_client(nest_app: TestingModule) -> TestClient:
             assert nest_client.get("/items").status_code == 200
     """
     return nest_app.client
+
+
+@pytest.fixture
+def nest_error_client(nest_app: TestingModule) -> TestClient:
+    """A second ``TestClient`` of ``nest_app`` that answers an unhandled exception with a
+    500, as a deployed app does (``nest_app.client_for(raise_server_exceptions=False)``).
+
+    Example::
+
+        def test_error_page(nest_error_client):
+            assert nest_error_client.get("/boom").status_code == 500
+    """
+    return nest_app.client_for(raise_server_exceptions=False)
 
 
 if pytest_asyncio is not None:

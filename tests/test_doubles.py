@@ -250,14 +250,27 @@ def test_override_module_replaces_it_at_any_depth(form: str) -> None:
             module.select(DatabaseModule)  # gone from the graph
 
 
-def test_override_module_must_keep_the_exports() -> None:
-    builder = Test.create_testing_module(imports=[ShopModule])
+@Module(
+    imports=[DatabaseModule],
+    providers=[Repo, {"provide": "dsn", "useFactory": str, "inject": [DB]}],
+)
+class DbConsumerModule:
+    pass
+
+
+def test_override_module_must_keep_the_exports_consumers_inject() -> None:
+    # Nothing in ShopModule injects DB: a replacement that does not export it is fine.
+    allowed = Test.create_testing_module(imports=[ShopModule])
+    with allowed.override_module(DatabaseModule, NoExportDatabaseModule).compile() as module:
+        assert module.get(Repo).kind == "repo"
+
+    builder = Test.create_testing_module(imports=[DbConsumerModule])
     builder.override_module(DatabaseModule, NoExportDatabaseModule)
     with pytest.raises(
         ModuleOverrideError, match="NoExportDatabaseModule does not export"
     ) as info:
         builder.compile()
-    assert "InjectionToken('DB')" in str(info.value)
+    assert "DbConsumerModule -> 'dsn' injects InjectionToken('DB')" in str(info.value)
     assert isinstance(info.value, NestTestingError)
 
 

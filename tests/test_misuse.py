@@ -78,7 +78,7 @@ def test_a_module_class_as_a_provider_replacement_is_refused() -> None:
     [
         (lambda b: b.override_provider(Logger), ".use_value(...), .use_class(...)"),
         (lambda b: b.override_module(CoreModule), ".use_module(...)"),
-        (lambda b: b.override_guard(Logger), ".use_class(...) or .use_value(...)"),
+        (lambda b: b.override_guard(Logger), ".use_class(...), .use_value(...) or .use_factory"),
     ],
     ids=["provider", "module", "guard"],
 )

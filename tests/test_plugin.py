@@ -477,3 +477,36 @@ def test_a_test_swallowed_by_a_one_class_marker_is_reported(project: pytest.Pyte
             "*Write @pytest.mark.nest_mock.with_args(Recorder) instead.*"
         ]
     )
+
+
+def test_nest_error_client_answers_server_errors_with_500(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        errorapp="""
+        from nest.core import Controller, Get, Module
+
+
+        @Controller("boom")
+        class BoomController:
+            @Get("/")
+            def boom(self):
+                raise RuntimeError("kaboom")
+
+
+        @Module(controllers=[BoomController])
+        class AppModule:
+            pass
+        """
+    )
+    pytester.makeini(ini("nest_app_module = errorapp:AppModule"))
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_error_client(nest_error_client, nest_client):
+            assert nest_error_client.get("/boom").status_code == 500
+            with pytest.raises(RuntimeError, match="kaboom"):
+                nest_client.get("/boom")
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

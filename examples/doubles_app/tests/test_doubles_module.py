@@ -43,10 +43,15 @@ class InMemoryDatabaseModule:
         {"provide": DB, "useFactory": seeded_database},
         {"provide": Session, "useFactory": open_session, "inject": [DB]},
     ],
-    exports=[Session],  # forgot DB
+    exports=[Session],  # nothing outside injects DB: that is enough
 )
 class SessionOnlyDatabaseModule:
     pass
+
+
+@Module(providers=[{"provide": DB, "useFactory": seeded_database}], exports=[DB])
+class DbOnlyDatabaseModule:
+    """Forgets Session, which UserRepository injects."""
 
 
 def test_the_in_memory_database_replaces_the_real_one_at_depth() -> None:
@@ -91,16 +96,25 @@ def test_without_the_override_the_real_database_is_used() -> None:
         assert module.client.post("/users", json={"email": "taken@example.com"}).status_code == 201
 
 
-def test_the_replacement_must_export_what_the_original_exports() -> None:
+def test_the_replacement_may_export_less_than_the_original() -> None:
     builder = Test.create_testing_module(imports=[AppModule])
     builder.override_module(DatabaseModule, SessionOnlyDatabaseModule)
+    with builder.compile() as module:
+        response = module.client.post("/users", json={"email": "taken@example.com"})
+        assert response.status_code == 409  # the seeded database answered
+
+
+def test_the_replacement_must_export_what_consumers_inject() -> None:
+    builder = Test.create_testing_module(imports=[AppModule])
+    builder.override_module(DatabaseModule, DbOnlyDatabaseModule)
 
     with pytest.raises(ModuleOverrideError) as info:
         builder.compile()
 
     assert str(info.value) == (
-        "override_module(DatabaseModule, SessionOnlyDatabaseModule): SessionOnlyDatabaseModule "
-        "does not export InjectionToken('DB'), which DatabaseModule exports and importers may "
-        "inject. Add it to exports=[...] of SessionOnlyDatabaseModule."
+        "override_module(DatabaseModule, DbOnlyDatabaseModule): DbOnlyDatabaseModule does "
+        "not export Session, which DatabaseModule exports and these consumers inject:\n"
+        "  AppModule -> UsersModule -> UserRepository injects Session\n"
+        "Add it to exports=[...] of DbOnlyDatabaseModule (or override the consumers as well)."
     )
     assert isinstance(info.value, NestTestingError)

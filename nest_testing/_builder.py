@@ -429,10 +429,12 @@ class TestingModuleBuilder:
 
     # ── compiling ────────────────────────────────────────────────────────────
 
-    def compile(self) -> TestingModule:
+    def compile(self, *, init: bool = True) -> TestingModule:
         """Build the testing module on an event loop of its own (in a background thread):
         lifecycle hooks, requests through ``module.client`` and shutdown hooks all run on
-        that one loop.
+        that one loop. With ``init=False`` the providers are built but no lifecycle hook
+        runs and no app is served until ``module.init()`` (arrange mocks in between, as
+        with NestJS's ``app.init()``); closed without ``init()``, no shutdown hook runs.
 
         Example::
 
@@ -440,16 +442,17 @@ class TestingModuleBuilder:
         """
         try:
             module = self._prepare()
-            module._runtime.open_in_thread()
+            module._runtime.open_in_thread(init=init)
         except NestTestingError:
             raise
         except Exception as exc:
             raise NestTestingError(f"Compiling the testing module failed: {exc!r}") from exc
         return module
 
-    async def compile_async(self) -> TestingModule:
+    async def compile_async(self, *, init: bool = True) -> TestingModule:
         """Build the testing module on the running event loop (the test's own), served by
-        ``module.async_client()``; close it with ``await module.aclose()``.
+        ``module.async_client()``; close it with ``await module.aclose()``. With
+        ``init=False``, as for :meth:`compile`; then ``await module.ainit()``.
 
         Example::
 
@@ -457,7 +460,7 @@ class TestingModuleBuilder:
         """
         try:
             module = self._prepare()
-            await module._runtime.open_on_loop()
+            await module._runtime.open_on_loop(init=init)
         except NestTestingError:
             raise
         except Exception as exc:

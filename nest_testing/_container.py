@@ -236,6 +236,18 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
                 _binding.bind_alias(injector, descriptor, topology.owner_path(token))
         _binding.install_spies(injector, [t for t in spied if t in produced], self.spies)
 
+    def instantiate(self) -> None:
+        """Build every singleton provider, module by module, as PyNest's first startup
+        pass would, but call no hook (``compile(init=False)``). Transients are left for
+        the passes of ``init()``, and controllers for its route registration, so what
+        is built, and when, matches ``compile()``."""
+        topology = self.topology
+        for ref in self._modules.values():
+            with self.resolving_for(topology.path_of(ref)):
+                for descriptor in ref.compiled.provider_descriptors:
+                    if descriptor.scope == Scope.SINGLETON:
+                        self.get(descriptor.provide)
+
     # ── resolution on behalf of a module ──────────────────────────────────────
 
     @property

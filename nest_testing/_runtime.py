@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio.to_thread
 import httpx2
@@ -76,6 +76,7 @@ class Runtime:
         self._started_extensions: list[ModuleExtension] = []
         self._assembled: AssembledApp | None = None
         self._lifespan_started = False
+        self._initialized = False  # the startup hooks ran (compile(init=False): not yet)
         self._thread: LoopThread | None = None
         self._abandoned = False  # a hook blocks the loop thread: nothing more can run there
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,8 +90,9 @@ class Runtime:
 
     # ── opening ──────────────────────────────────────────────────────────────
 
-    def open_in_thread(self) -> None:
-        """Open on a loop of the module's own, in a background thread (``compile()``)."""
+    def open_in_thread(self, *, init: bool = True) -> None:
+        """Open on a loop of the module's own, in a background thread (``compile()``);
+        without ``init``, build the providers but run no hook (see :meth:`init`)."""
         thread = LoopThread(self._wait)
         thread.start()
         self._thread = thread
@@ -99,21 +101,46 @@ class Runtime:
         stack.callback(self._stop_thread)  # last of all
         stack.callback(self._run, self._stop_extensions)  # after the lifespan
         try:
-            self._run(self._start)
+            self._run(self._start, init)
             if self._assembled is not None:
                 stack.enter_context(thread.hold(self._started_lifespan()))
         except BaseException as exc:
-            try:
-                if not self._abandoned:
-                    self._run(self._abort, exc)
-            finally:
-                self._end(stack)
-            if isinstance(exc, HookInterrupt):
-                raise exc.original from None
-            raise
+            self._fail(exc, stack)
         stack.callback(self._run, self._shutdown_without_app)
         self._exit = stack
+        if init:
+            self._ledger.phase = Phase.REQUEST
+
+    def init(self) -> None:
+        """After ``compile(init=False)``: run the startup hooks, build the app and start
+        its lifespan, as ``compile()`` would have (once; later calls do nothing)."""
+        self.check_open()
+        if self._initialized:
+            return
+        if self._thread is None:
+            raise UsageError(
+                "This testing module lives on your test's event loop (`await "
+                "compile_async(init=False)`): initialise it there with `await module.ainit()`."
+            )
+        assert self._exit is not None
+        try:
+            self._run(self._initialize)
+            if self._assembled is not None:
+                self._exit.enter_context(self._thread.hold(self._started_lifespan()))
+        except BaseException as exc:
+            self._fail(exc, self._exit)
         self._ledger.phase = Phase.REQUEST
+
+    def _fail(self, exc: BaseException, stack: ExitStack) -> NoReturn:
+        """Startup failed with ``exc``: shut down what started, unwind, re-raise."""
+        try:
+            if not self._abandoned:
+                self._run(self._abort, exc)
+        finally:
+            self._end(stack)
+        if isinstance(exc, HookInterrupt):
+            raise exc.original from None
+        raise exc
 
     def _run(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """``await func(*args)`` on the module's loop thread (nothing once abandoned)."""
@@ -151,13 +178,14 @@ class Runtime:
         else:
             stack.close()
 
-    async def open_on_loop(self) -> None:
-        """Open on the running loop, the test's own (``compile_async()``)."""
+    async def open_on_loop(self, *, init: bool = True) -> None:
+        """Open on the running loop, the test's own (``compile_async()``); without
+        ``init``, build the providers but run no hook (see :meth:`ainit`)."""
         self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self._stop_extensions)  # last, after the lifespan
             try:
-                await self._start()
+                await self._start(init)
                 if self._assembled is not None:
                     await stack.enter_async_context(self._started_lifespan())
                     self._lifespan_started = True
@@ -168,17 +196,50 @@ class Runtime:
                 raise
             stack.push_async_callback(self._shutdown_without_app)
             self._aexit = stack.pop_all()
+        if init:
+            self._ledger.phase = Phase.REQUEST
+
+    async def ainit(self) -> None:
+        """:meth:`init` on the loop the module lives on."""
+        self.check_open()
+        if self._initialized:
+            return
+        if self._thread is not None:
+            await anyio.to_thread.run_sync(self.init)
+            return
+        self.check_loop("ainit()")
+        assert self._aexit is not None
+        try:
+            await self._initialize()
+            if self._assembled is not None:
+                await self._aexit.enter_async_context(self._started_lifespan())
+                self._lifespan_started = True
+        except BaseException as exc:
+            await self._abort(exc)
+            await self._aexit.aclose()
+            if isinstance(exc, HookInterrupt):
+                raise exc.original from None
+            raise
         self._ledger.phase = Phase.REQUEST
 
-    async def _start(self) -> None:
-        """Start the extensions, build the container and run the startup hooks on the
-        running loop (the module's loop); then the app, unless it is lazy."""
+    async def _start(self, init: bool) -> None:
+        """Start the extensions and build the container on the running loop (the
+        module's loop); then initialise, or, without ``init``, only build the providers
+        (none in lazy mode)."""
         for extension in self._app_plan.extensions:
             await extension.start()
             self._started_extensions.append(extension)
         await self._container.build_async()
+        if init:
+            await self._initialize()
+        elif not self._lazy:
+            self._container.instantiate()
+
+    async def _initialize(self) -> None:
+        """The startup hooks, then the app (unless it is lazy), as PyNestFactory.create."""
         self._ledger.phase = Phase.STARTUP
         await self._container.initialize_lifecycle()
+        self._initialized = True
         if not self._lazy:
             self._assemble()
 
@@ -212,6 +273,12 @@ class Runtime:
         """The module's app; in lazy mode it is built, and its lifespan started, now."""
         if self._assembled is not None:
             return self._assembled
+        if not self._initialized:
+            raise UsageError(
+                "This testing module was compiled with init=False: call module.init() "
+                "(or `await module.ainit()`) before using its app or clients; arrange "
+                "mocks and look providers up with module.get() before that."
+            )
         with self._build_lock:
             if self._assembled is not None:
                 return self._assembled
@@ -285,7 +352,7 @@ class Runtime:
     async def _shutdown_without_app(self) -> None:
         """A lazy module whose app was never built has no lifespan to run the shutdown
         hooks: run them here. (With an app, its lifespan already did, as in production.)"""
-        if self._assembled is None:
+        if self._assembled is None and self._initialized:  # init=False: no hook ran
             await self._container.shutdown_lifecycle()
 
     async def _stop_extensions(self) -> None:

@@ -34,6 +34,7 @@ from nest_testing._runtime import Runtime
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing._usage import require_times, require_token
 from nest_testing.errors import (
+    NestTestingError,
     ScopeError,
     UnknownTokenError,
     UsageError,
@@ -105,6 +106,39 @@ class TestingModule:
             await module.aclose()
         """
         await self._runtime.aclose()
+
+    def init(self) -> None:
+        """After ``compile(init=False)``: run the startup hooks, build the app and start
+        its lifespan. Once; later calls (and calls on a module compiled with ``init``)
+        do nothing.
+
+        Example::
+
+            module = builder.compile(init=False)
+            module.get(Mailer).send = Mock()   # arrange before any hook runs
+            module.init()
+        """
+        try:
+            self._runtime.init()
+        except NestTestingError:
+            raise
+        except Exception as exc:
+            raise NestTestingError(f"Initialising the testing module failed: {exc!r}") from exc
+
+    async def ainit(self) -> None:
+        """``init()`` for a module from ``compile_async(init=False)``.
+
+        Example::
+
+            module = await builder.compile_async(init=False)
+            await module.ainit()
+        """
+        try:
+            await self._runtime.ainit()
+        except NestTestingError:
+            raise
+        except Exception as exc:
+            raise NestTestingError(f"Initialising the testing module failed: {exc!r}") from exc
 
     def __enter__(self) -> Self:
         return self

@@ -1,10 +1,10 @@
 """HTTP clients that reach a testing module on the module's own event loop.
 
-A module from ``compile()`` lives on a loop in a background thread (an anyio blocking
+A module from `compile()` lives on a loop in a background thread (an anyio blocking
 portal), as under uvicorn: startup hooks, every request and shutdown hooks run there.
-Its ``TestClient`` is handed that portal instead of starting a loop of its own, and its
-``async_client()`` forwards each request to that loop. A module from
-``compile_async()`` lives on the test's own loop and is served there directly.
+Its `TestClient` is handed that portal instead of starting a loop of its own, and its
+`async_client()` forwards each request to that loop. A module from
+`compile_async()` lives on the test's own loop and is served there directly.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
-    """A starlette ``TestClient`` that runs ``app`` on ``portal``'s loop."""
+    """A starlette `TestClient` that runs `app` on `portal`'s loop."""
     # Imported here: starlette.testclient warns at import when it has to fall back to
     # httpx, and nothing should warn before a client is asked for.
     from starlette.testclient import TestClient
@@ -35,7 +35,7 @@ def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
 
 
 class PortalTransport(httpx2.AsyncBaseTransport):
-    """Sends requests from any event loop to an ASGI app living on ``portal``'s loop."""
+    """Sends requests from any event loop to an ASGI app living on `portal`'s loop."""
 
     def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
         self._asgi = httpx2.ASGITransport(app=app)
@@ -50,7 +50,7 @@ class PortalTransport(httpx2.AsyncBaseTransport):
 
 
 def async_client(transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncClient:
-    """An ``httpx2.AsyncClient`` over ``transport``, addressed and redirected like the
+    """An `httpx2.AsyncClient` over `transport`, addressed and redirected like the
     TestClient, so a test reads the same with either client."""
     return httpx2.AsyncClient(
         transport=transport,

@@ -1,16 +1,16 @@
 """The injector a testing module resolves through.
 
-PyNest builds one flat ``injector.Injector``; ours is a subclass that differs in these
+PyNest builds one flat `injector.Injector`; ours is a subclass that differs in these
 seams only, none of which changes what gets built:
 
 - its binder wraps every class provider so each construction is counted in the ledger
   (the singleton scope caches above the provider, so a singleton counts once), and,
   with the blueprint cache on, builds classes from constructor plans
-  (:mod:`nest_testing._constructors`: the same objects, the same errors);
+  (`nest_testing._constructors`: the same objects, the same errors);
 - in lazy mode, or with a mocker, its binder binds tokens when they are first looked up;
-- ``get`` records which object each consumer received, for identity assertions;
-- ``get`` turns the injector's errors, and exceptions from user constructors, into
-  :mod:`nest_testing.errors` that name the path from the root module.
+- `get` records which object each consumer received, for identity assertions;
+- `get` turns the injector's errors, and exceptions from user constructors, into
+  `nest_testing.errors` that name the path from the root module.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class _CountingBinder(Binder):
         self._asked: set[Any] = set()
         self._mocked: set[Any] = set()
         self.built: set[Hashable] = set()
-        """Tokens the injector has built from a class at least once (a ``Depends`` that
+        """Tokens the injector has built from a class at least once (a `Depends` that
         builds the same class elsewhere is counted in the ledger, not here)."""
 
     def offer_to_mocker(self, interface: Any) -> bool:
@@ -157,8 +157,8 @@ class _BindOnLookup(_CountingBinder):
         super().__init__(*args, **kwargs)
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
-        """Lazy mode: bind each interface of ``pending`` with ``bind(pending[interface])``
-        when it is first looked up. A later ``bind()`` of the interface wins, as it would
+        """Lazy mode: bind each interface of `pending` with `bind(pending[interface])`
+        when it is first looked up. A later `bind()` of the interface wins, as it would
         had the deferred binding been made first."""
         # One dict and one callable for the whole graph: a large app defers thousands of
         # bindings per compile, and most tests look up a handful.
@@ -185,12 +185,12 @@ class _BindOnLookup(_CountingBinder):
 
 
 class TestingInjector(Injector):
-    """``injector.Injector`` with counting, injection records and path-naming errors.
+    """`injector.Injector` with counting, injection records and path-naming errors.
 
-    ``owner_module`` maps a class to the name of the module that registers it (or
-    ``None``), so strict-mode errors can say where a provider belongs. With ``plans``,
-    classes are built from constructor plans (see :mod:`nest_testing._constructors`).
-    With ``lazy``, :meth:`defer` binds tokens when they are first looked up.
+    `owner_module` maps a class to the name of the module that registers it (or
+    `None`), so strict-mode errors can say where a provider belongs. With `plans`,
+    classes are built from constructor plans (see `nest_testing._constructors`).
+    With `lazy`, `defer()` binds tokens when they are first looked up.
     """
 
     __test__ = False  # not a pytest test class
@@ -225,13 +225,13 @@ class TestingInjector(Injector):
         self.binder.bind(Binder, to=self.binder)
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
-        """Lazy mode: see :meth:`_BindOnLookup.defer`."""
+        """Lazy mode: see `_BindOnLookup.defer()`."""
         assert isinstance(self.binder, _BindOnLookup), "TestingInjector(lazy=True) defers"
         self.binder.defer(pending, bind)
 
     @contextmanager
     def origin(self, path: tuple[str, ...]) -> Iterator[None]:
-        """Resolve, within the block, on behalf of ``path`` (root module -> ... -> here)."""
+        """Resolve, within the block, on behalf of `path` (root module -> ... -> here)."""
         saved = self._resolution.origin
         self._resolution.origin = path
         try:
@@ -241,8 +241,8 @@ class TestingInjector(Injector):
 
     @contextmanager
     def building(self, token: Hashable, via: str) -> Iterator[Construction]:
-        """Resolve, within the block, as ``token``'s own dependencies (a factory's
-        ``inject`` list, an alias target): errors name it, injections are recorded for
+        """Resolve, within the block, as `token`'s own dependencies (a factory's
+        `inject` list, an alias target): errors name it, injections are recorded for
         it. The caller commits the construction when it succeeds."""
         construction = self._ledger.begin(token, via)
         stack = self._resolution.stack
@@ -266,7 +266,7 @@ class TestingInjector(Injector):
         return result
 
     def path_to(self, token: object) -> tuple[str, ...]:
-        """The path to ``token`` from the root module, through what is being built now."""
+        """The path to `token` from the root module, through what is being built now."""
         return (
             *self._resolution.origin,
             *(token_name(c.token) for c in self._resolution.stack),
@@ -310,7 +310,7 @@ class TestingInjector(Injector):
 
 
 def _original(exc: BaseException) -> BaseException:
-    """The user's exception inside an injector ``CallError`` (which wraps TypeErrors)."""
+    """The user's exception inside an injector `CallError` (which wraps TypeErrors)."""
     if isinstance(exc, CallError) and len(exc.args) == 6:
         original = exc.args[4]
         if isinstance(original, BaseException):

@@ -1,8 +1,8 @@
 """The testing module's plan, and PyNest's module compiler applying it.
 
-A :class:`Plan` is everything a builder collected that changes how the module graph is
+A `Plan` is everything a builder collected that changes how the module graph is
 compiled: replaced providers (overrides, mocks, spies), replaced modules, strict mode,
-the mocker. :class:`OverridingCompiler` applies it to each ``CompiledModule`` of one
+the mocker. `OverridingCompiler` applies it to each `CompiledModule` of one
 container, so every change lands in that container's own copies.
 """
 
@@ -24,8 +24,8 @@ from nest_testing.errors import UsageError
 class Replacement:
     """What the builder asked for in place of a token's provider.
 
-    ``kind`` is ``"override"`` (``descriptor`` replaces the original), ``"mock"`` (an
-    autospec of the original's class, configured with ``attrs``) or ``"spy"`` (the
+    `kind` is `"override"` (`descriptor` replaces the original), `"mock"` (an
+    autospec of the original's class, configured with `attrs`) or `"spy"` (the
     original, wrapped once built).
     """
 
@@ -78,7 +78,7 @@ def _mock_of(descriptor: ProviderDescriptor, attrs: Mapping[str, Any]) -> Any:
 class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
     """PyNest's module compiler, with the plan applied to each compiled module: replaced
     descriptors, mocks, replaced imported modules. Every change lands in this container's
-    own ``CompiledModule`` copies; nothing shared is mutated."""
+    own `CompiledModule` copies; nothing shared is mutated."""
 
     def __init__(self, token_factory: ModuleTokenFactory, plan: Plan) -> None:
         super().__init__(token_factory)

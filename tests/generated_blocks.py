@@ -27,6 +27,7 @@ class GeneratedBlock:
     name: str
     info: str | None  # the fence's language, or None when no fence follows the marker
     text: str
+    ordinal: int  # how many markers of this kind and name come before it on the page
 
     @property
     def where(self) -> str:
@@ -37,10 +38,12 @@ def generated_blocks(kind: str) -> list[GeneratedBlock]:
     found: list[GeneratedBlock] = []
     for page in PAGES:
         lines = page.read_text(encoding="utf-8").splitlines()
+        seen: dict[str, int] = {}
         for index, line in enumerate(lines):
             marker = _MARKER.match(line)
             if marker is None or marker["kind"] != kind:
                 continue
+            ordinal = seen[marker["name"]] = seen.get(marker["name"], -1) + 1
             fence = _FENCE.match(lines[index + 1]) if index + 1 < len(lines) else None
             text = ""
             if fence is not None:
@@ -54,6 +57,7 @@ def generated_blocks(kind: str) -> list[GeneratedBlock]:
                     marker["name"],
                     fence["info"].strip() if fence else None,
                     text,
+                    ordinal,
                 )
             )
     return found
@@ -75,7 +79,14 @@ def writing() -> bool:
 def rewrite(block: GeneratedBlock, text: str) -> None:
     """Put ``text`` in ``block``'s fence."""
     lines = block.page.read_text(encoding="utf-8").splitlines()
-    opening = block.line  # the fence is on the line after the marker (0-based: block.line)
-    end = _closing(lines, opening, _FENCE.match(lines[opening])["fence"])  # type: ignore[index]
+    markers = [
+        index
+        for index, line in enumerate(lines)
+        if (m := _MARKER.match(line)) and (m["kind"], m["name"]) == (block.kind, block.name)
+    ]
+    opening = markers[block.ordinal] + 1  # earlier rewrites may have moved it
+    fence = _FENCE.match(lines[opening])
+    assert fence is not None, f"{block.where}: the fence below the marker is gone"
+    end = _closing(lines, opening, fence["fence"])
     lines[opening + 1 : end] = text.rstrip("\n").splitlines()
     block.page.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -40,7 +40,7 @@ def _run(pytester: pytest.Pytester, example: str, as_module: str) -> list[str]:
 def failure_report(pytester: pytest.Pytester) -> str:
     """A failing test's section, as printed: traceback, then the construction counts."""
     lines = _run(pytester, "report_failing.py", "test_report")
-    start = next(i for i, line in enumerate(lines) if re.match(r"^_+ test_items_start_empty", line))
+    start = next(i for i, line in enumerate(lines) if re.match(r"^_+ test_items_start_", line))
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("="))
     return "\n".join(lines[start:end])
 

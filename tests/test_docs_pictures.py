@@ -36,11 +36,9 @@ GRAPHS: dict[str, Callable[[], TestingModuleBuilder]] = {
     "seed_app-wired": lambda: Test.create_testing_module(imports=[seed_app.WiredAppModule]),
     "seed_depends_app": lambda: Test.create_testing_module(imports=[seed_depends_app.AppModule]),
     # What examples/plugin_app's tests get: its conftest spies on ItemService.
-    "plugin_app": lambda: (
-        Test.create_testing_module(imports=[seed_depends_app.AppModule]).spy_provider(
-            seed_depends_app.ItemService
-        )
-    ),
+    "plugin_app": lambda: Test.create_testing_module(
+        imports=[seed_depends_app.AppModule]
+    ).spy_provider(seed_depends_app.ItemService),
     "doubles_app": lambda: Test.create_testing_module(imports=[SignupAppModule]),
     "doubles_app-with-doubles": lambda: (
         Test.create_testing_module(imports=[SignupAppModule])
@@ -58,9 +56,9 @@ def nest_graph_option(pytester: pytest.Pytester) -> str:
         "asyncio_default_fixture_loop_scope = function\n"
     )
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
-    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "--nest-graph=g.mmd")
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider", "--nest-graph=g")
     result.assert_outcomes(passed=1)
-    return (pytester.path / "g.mmd").read_text(encoding="utf-8")
+    return (pytester.path / "g").read_text(encoding="utf-8")
 
 
 def _drawn(name: str, pytester: pytest.Pytester) -> str:

@@ -1,4 +1,11 @@
-"""``Test.create_testing_module(...)`` and the builder that collects overrides."""
+"""``Test.create_testing_module(...)`` and the builder that collects a testing module's plan.
+
+The builder is the user's configuration API: every method checks its input and records
+it; ``compile()`` / ``compile_async()`` turn what was recorded into one immutable
+:class:`~nest_testing._plan.Plan` and hand it to the container and the runtime. The
+builder must not apply anything itself: a new kind of override is a new entry in the
+plan (or a :class:`~nest_testing._extensions.ModuleExtension`), not a branch here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,6 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from nest.common.module import ModuleCompiler
-from nest.common.provider import ProviderDescriptor
 from nest.core.decorators.module import Module
 from nest.core.pynest_application import PyNestApp
 
@@ -14,7 +20,9 @@ from nest_testing._blueprints import enabled_by_default
 from nest_testing._container import TestingContainer
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger
-from nest_testing._plan import Plan, Replacement
+from nest_testing._override_steps import OverrideBy, OverrideModuleBy, OverrideStepBy
+from nest_testing._plan import DEFAULT_HOOK_TIMEOUT, AppPlan, Plan, Replacement
+from nest_testing._runtime import Runtime
 from nest_testing._testing_module import TestingModule
 from nest_testing._tokens import token_name
 from nest_testing.errors import NestTestingError, UsageError
@@ -23,111 +31,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 _UNSET: Any = object()
-
-
-class OverrideBy:
-    """The second half of ``builder.override_provider(token)``: say what replaces it.
-
-    Example::
-
-        builder.override_provider(ConfigService).use_value(FakeConfig())
-        builder.override_provider(Repo).use_class(InMemoryRepo)
-        builder.override_provider(DB_URL).use_factory(make_url, inject=[ConfigService])
-    """
-
-    def __init__(self, builder: TestingModuleBuilder, token: Hashable) -> None:
-        self._builder = builder
-        self._token = token
-
-    def use_value(self, value: object) -> TestingModuleBuilder:
-        """Every consumer receives ``value`` itself (``None`` and falsy values included)."""
-        return self._builder._replace(
-            self._token,
-            Replacement(
-                "override",
-                ProviderDescriptor(provide=self._token, use_value=value),
-                value_is_none=value is None,
-            ),
-        )
-
-    def use_class(self, cls: type) -> TestingModuleBuilder:
-        """``cls`` is built by the injector (its constructor dependencies injected) in
-        place of the original, with the original's scope."""
-        if not isinstance(cls, type):
-            raise UsageError(
-                f"override_provider({token_name(self._token)}).use_class() expects a class, "
-                f"got {cls!r}; use .use_value() for an instance."
-            )
-        return self._builder._replace(
-            self._token,
-            Replacement("override", ProviderDescriptor(provide=self._token, use_class=cls)),
-        )
-
-    def use_factory(
-        self, factory: Callable[..., Any], *, inject: Sequence[Hashable] = ()
-    ) -> TestingModuleBuilder:
-        """``factory(*resolved inject tokens)`` builds the value once, at compile time; an
-        async factory is awaited on the module's loop."""
-        if not callable(factory):
-            raise UsageError(
-                f"override_provider({token_name(self._token)}).use_factory() expects a "
-                f"callable, got {factory!r}."
-            )
-        return self._builder._replace(
-            self._token,
-            Replacement(
-                "override",
-                ProviderDescriptor(provide=self._token, use_factory=factory, inject=list(inject)),
-                await_factory=True,
-            ),
-        )
-
-
-class OverrideModuleBy:
-    """The second half of ``builder.override_module(Old)``.
-
-    Example::
-
-        builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
-    """
-
-    def __init__(self, builder: TestingModuleBuilder, module: type) -> None:
-        self._builder = builder
-        self._module = module
-
-    def use_module(self, replacement: type) -> TestingModuleBuilder:
-        """Import ``replacement`` wherever the module was imported."""
-        return self._builder.override_module(self._module, replacement)
-
-
-class OverrideStepBy:
-    """The second half of ``builder.override_guard(G)`` / ``override_filter(F)``.
-
-    Example::
-
-        builder.override_guard(AuthGuard).use_class(AllowAllGuard)
-    """
-
-    def __init__(
-        self, builder: TestingModuleBuilder, table: dict[type, object], target: type
-    ) -> None:
-        self._builder = builder
-        self._table = table
-        self._target = target
-
-    def use_class(self, cls: type) -> TestingModuleBuilder:
-        """Instantiate ``cls`` where the original class was used."""
-        return self._set(cls)
-
-    def use_value(self, value: object) -> TestingModuleBuilder:
-        """Use the instance ``value`` where the original class was used."""
-        return self._set(value)
-
-    def _set(self, replacement: object) -> TestingModuleBuilder:
-        self._builder._check_open()
-        self._builder._pending.pop(self._target, None)
-        self._table[self._target] = replacement
-        return self._builder
 
 
 def _require_module(module: object, method: str) -> None:
@@ -180,12 +83,13 @@ class TestingModuleBuilder:
         self._strict = False
         self._blueprint_cache = enabled_by_default()
         self._lazy = False
+        self._hook_timeout: float | None = DEFAULT_HOOK_TIMEOUT
         self._compiled = False
 
     # ── configuration ────────────────────────────────────────────────────────
 
     @overload
-    def override_provider(self, token: Hashable) -> OverrideBy: ...
+    def override_provider(self, token: Hashable) -> OverrideBy[Self]: ...
     @overload
     def override_provider(self, token: Hashable, replacement: object) -> Self: ...
 
@@ -203,7 +107,7 @@ class TestingModuleBuilder:
             builder.override_provider(ConfigService).use_value(FakeConfig())
         """
         self._check_open()
-        by = OverrideBy(self, token)
+        by = OverrideBy(token, self._replace)
         if replacement is _UNSET:
             self._pending[token] = (
                 f"override_provider({token_name(token)}): follow it with .use_value(...), "
@@ -269,7 +173,7 @@ class TestingModuleBuilder:
         return self
 
     @overload
-    def override_module(self, module: type) -> OverrideModuleBy: ...
+    def override_module(self, module: type) -> OverrideModuleBy[Self]: ...
     @overload
     def override_module(self, module: type, replacement: type) -> Self: ...
 
@@ -288,14 +192,14 @@ class TestingModuleBuilder:
             self._pending[module] = (
                 f"override_module({module.__name__}): follow it with .use_module(...)"
             )
-            return OverrideModuleBy(self, module)
+            return OverrideModuleBy(lambda replacement: self.override_module(module, replacement))
         _require_module(replacement, "override_module")
         self._pending.pop(module, None)
         self._modules[module] = replacement
         return self
 
     @overload
-    def override_guard(self, guard: type) -> OverrideStepBy: ...
+    def override_guard(self, guard: type) -> OverrideStepBy[Self]: ...
     @overload
     def override_guard(self, guard: type, replacement: object) -> Self: ...
 
@@ -311,7 +215,7 @@ class TestingModuleBuilder:
         return self._route_override(self._guards, "override_guard", guard, replacement)
 
     @overload
-    def override_filter(self, filter: type) -> OverrideStepBy: ...
+    def override_filter(self, filter: type) -> OverrideStepBy[Self]: ...
     @overload
     def override_filter(self, filter: type, replacement: object) -> Self: ...
 
@@ -324,6 +228,27 @@ class TestingModuleBuilder:
             builder.override_filter(HttpErrorFilter, RecordingFilter)
         """
         return self._route_override(self._filters, "override_filter", filter, replacement)
+
+    def hook_timeout(self, seconds: float | None) -> Self:
+        """How long each lifecycle hook (``on_module_init`` ... ``on_application_shutdown``)
+        and the app's lifespan startup and shutdown may take: 60 s by default, ``None``
+        for no limit. A hook over the limit fails ``compile()`` / ``close()`` with a
+        ``LifecycleHookError`` naming it, and what had started is still shut down.
+
+        Example::
+
+            builder.hook_timeout(5)   # a hook that takes 5 s in a test is stuck
+        """
+        self._check_open()
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0
+        ):
+            raise UsageError(
+                f"hook_timeout() takes a number of seconds > 0, or None for no limit; "
+                f"got {seconds!r}."
+            )
+        self._hook_timeout = seconds
+        return self
 
     def lazy(self) -> Self:
         """Build providers on first use instead of at compile time: for unit tests that
@@ -386,7 +311,9 @@ class TestingModuleBuilder:
             self._pending[target] = (
                 f"{method}({target.__name__}): follow it with .use_class(...) or .use_value(...)"
             )
-            return OverrideStepBy(self, table, target)
+            return OverrideStepBy(
+                lambda chosen: self._route_override(table, method, target, chosen)
+            )
         self._pending.pop(target, None)
         table[target] = replacement
         return self
@@ -423,7 +350,7 @@ class TestingModuleBuilder:
         """
         try:
             module = self._prepare()
-            module._open_in_thread()
+            module._runtime.open_in_thread()
         except NestTestingError:
             raise
         except Exception as exc:
@@ -440,7 +367,7 @@ class TestingModuleBuilder:
         """
         try:
             module = self._prepare()
-            await module._open_on_loop()
+            await module._runtime.open_on_loop()
         except NestTestingError:
             raise
         except Exception as exc:
@@ -467,19 +394,17 @@ class TestingModuleBuilder:
             mocker=self._mocker,
             blueprint_cache=self._blueprint_cache,
             lazy=self._lazy,
+            hook_timeout=self._hook_timeout,
+            app=AppPlan(
+                guards=dict(self._guards),
+                filters=dict(self._filters),
+                configure=tuple(self._configure),
+                extensions=tuple(self._extensions),
+            ),
         )
         container = TestingContainer(ledger=ledger, plan=plan)
         container.add_root(root)
-        return TestingModule(
-            container,
-            ledger,
-            root,
-            guards=dict(self._guards),
-            filters=dict(self._filters),
-            configure=list(self._configure),
-            extensions=list(self._extensions),
-            lazy=self._lazy,
-        )
+        return TestingModule(container, ledger, Runtime(container, ledger, plan))
 
 
 class Test:

@@ -34,11 +34,21 @@ def sync_client(app: ASGIApp, portal: BlockingPortal) -> TestClient:
     return client
 
 
+# What starlette's TestClient presents as the peer: with the same address from either
+# client, PyNest's Ip() decorator and IP-keyed guards see one value in every test.
+CLIENT_ADDRESS = ("testclient", 50000)
+
+
+def asgi_transport(app: ASGIApp) -> httpx2.ASGITransport:
+    """httpx2's ASGI transport, presenting the TestClient's client address."""
+    return httpx2.ASGITransport(app=app, client=CLIENT_ADDRESS)
+
+
 class PortalTransport(httpx2.AsyncBaseTransport):
     """Sends requests from any event loop to an ASGI app living on `portal`'s loop."""
 
     def __init__(self, app: ASGIApp, portal: BlockingPortal) -> None:
-        self._asgi = httpx2.ASGITransport(app=app)
+        self._asgi = asgi_transport(app)
         self._portal = portal
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:

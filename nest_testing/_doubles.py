@@ -1,4 +1,9 @@
-"""Test doubles: autospec'd mocks of providers, and spies around real ones."""
+"""Test doubles: autospec'd mocks of providers, and spies around real ones.
+
+How a mock or a spy of one provider is made (`unittest.mock` underneath) and the
+read-only `module.mocks` / `module.spies` views. Which provider gets a double is
+the plan's business, where it is bound the container's; nothing here touches either.
+"""
 
 from __future__ import annotations
 

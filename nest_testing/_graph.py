@@ -1,19 +1,22 @@
-"""The dependency graph of a testing module: modules, providers, who needs whom."""
+"""The dependency graph of a testing module: modules, providers, who needs whom.
+
+``module.graph`` and the strict-mode check read it; ``to_mermaid()`` draws it. It is
+computed from the registered modules (PyNest's compiled descriptors and the injector's
+own reading of constructors) and must never build or bind anything.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from injector import Binder, Injector, get_bindings
+from nest.core.pynest_container import ModuleRef
 
 from nest_testing._tokens import token_name
+from nest_testing._topology import is_testing_root
 from nest_testing.errors import UnknownTokenError
-
-if TYPE_CHECKING:
-    from nest_testing._container import TestingContainer
 
 
 @dataclass(frozen=True)
@@ -129,14 +132,14 @@ def _shape(node: GraphNode) -> str:
     return f'(["{label}"])' if node.kind == "controller" else f'["{label}"]'
 
 
-def build_graph(container: TestingContainer) -> ModuleGraph:
-    """The graph of a container whose modules are registered (no instance is built)."""
+def build_graph(refs: Iterable[ModuleRef], statuses: Mapping[Hashable, str]) -> ModuleGraph:
+    """The graph of registered modules (no instance is built); ``statuses`` marks the
+    replaced tokens (``"overridden"``, ``"mocked"``, ``"spied"``)."""
     modules: dict[str, tuple[str, ...]] = {}
     nodes: dict[Hashable, GraphNode] = {}
     edges: list[tuple[Hashable, Hashable]] = []
-    statuses = container.statuses()
-    for ref in container.module_refs():
-        if container.is_testing_root(ref) and not (
+    for ref in refs:
+        if is_testing_root(ref) and not (
             ref.compiled.provider_descriptors or ref.compiled.controllers
         ):
             continue

@@ -1,8 +1,11 @@
 """The testing module's plan, and PyNest's module compiler applying it.
 
-A `Plan` is everything a builder collected that changes how the module graph is
-compiled: replaced providers (overrides, mocks, spies), replaced modules, strict mode,
-the mocker. `OverridingCompiler` applies it to each `CompiledModule` of one
+A `Plan` is everything a builder collected: what changes how the module graph is
+compiled (replaced providers: overrides, mocks, spies; replaced modules; strict mode; the
+mocker; lazy building) and, in its `AppPlan`, what changes the app (guard and
+filter overrides, `configure_app` callbacks, extensions). The builder makes one; the
+container, the app assembly and the runtime read it; nobody changes it.
+`OverridingCompiler` applies it to each `CompiledModule` of one
 container, so every change lands in that container's own copies.
 """
 
@@ -14,8 +17,10 @@ from typing import Any, cast
 
 from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactory
 from nest.common.provider import ProviderDescriptor
+from nest.core.pynest_application import PyNestApp
 
 from nest_testing._doubles import autospec
+from nest_testing._extensions import ModuleExtension
 from nest_testing._tokens import token_name
 from nest_testing.errors import UsageError
 
@@ -36,9 +41,25 @@ class Replacement:
     attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
+DEFAULT_HOOK_TIMEOUT = 60.0
+"""Generous: a hook that takes a minute in a test is stuck, not slow."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AppPlan:
+    """What a builder collected that changes the module's app (see
+    `nest_testing._app_assembly` for the order it is applied in)."""
+
+    guards: Mapping[type, object] = dataclasses.field(default_factory=dict)
+    filters: Mapping[type, object] = dataclasses.field(default_factory=dict)
+    configure: tuple[Callable[[PyNestApp], object], ...] = ()
+    extensions: tuple[ModuleExtension, ...] = ()
+    """Features wired into the module's life (see `nest_testing._extensions`)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """Everything a builder collected that changes how the graph is compiled."""
+    """Everything a builder collected: how the graph is compiled, and the app."""
 
     replacements: Mapping[Hashable, Replacement] = dataclasses.field(default_factory=dict)
     modules: Mapping[type, type] = dataclasses.field(default_factory=dict)
@@ -46,6 +67,9 @@ class Plan:
     mocker: Callable[[Any], Any] | None = None
     blueprint_cache: bool = True
     lazy: bool = False
+    hook_timeout: float | None = DEFAULT_HOOK_TIMEOUT
+    """Seconds each lifecycle hook (and the app's lifespan startup/shutdown) may take."""
+    app: AppPlan = dataclasses.field(default_factory=AppPlan)
 
 
 def _spec_class(descriptor: ProviderDescriptor) -> type:

@@ -1,4 +1,8 @@
-"""Text the pytest plugin prints: the construction report and the singleton guard."""
+"""Text the pytest plugin prints: the construction report and the singleton guard.
+
+Reads a testing module's counts and graph and lays them out; it decides nothing about
+pass or fail (the plugin does) and changes nothing.
+"""
 
 from __future__ import annotations
 

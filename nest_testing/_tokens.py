@@ -1,4 +1,9 @@
-"""How tokens are named in messages, and the did-you-mean that follows an unknown one."""
+"""How tokens are named in messages, and the did-you-mean that follows an unknown one.
+
+Every message that names a provider, a module or an InjectionToken names it through
+`token_name()`, so a token reads the same in every error. Pure functions of their
+arguments: nothing here looks at a graph or raises.
+"""
 
 from __future__ import annotations
 

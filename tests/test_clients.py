@@ -4,6 +4,7 @@ import httpx
 import httpx2
 import pytest
 from nt_sample_app import AppModule
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from nest_testing import Test
@@ -37,3 +38,29 @@ async def test_plain_httpx_reaches_an_async_module() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             response = await client.get("/loop")
         assert response.json() == {"same_loop": True, "task_alive": True}
+
+
+def _peer(app: object) -> None:
+    async def peer(request: Request) -> dict[str, object]:
+        assert request.client is not None
+        return {"host": request.client.host, "port": request.client.port}
+
+    app.http_server.add_api_route("/peer", peer)  # type: ignore[attr-defined]
+
+
+@pytest.mark.asyncio
+async def test_every_client_presents_the_testclients_address() -> None:
+    """PyNest's Ip() and IP-keyed guards see one client address whichever client a
+    test uses."""
+    builder = Test.create_testing_module(imports=[AppModule]).configure_app(_peer)
+    module = builder.compile()
+    try:
+        sync_peer = module.client.get("/peer").json()
+        async with module.async_client() as client:
+            portal_peer = (await client.get("/peer")).json()
+    finally:
+        await module.aclose()
+    builder = Test.create_testing_module(imports=[AppModule]).configure_app(_peer)
+    async with await builder.compile_async() as module, module.async_client() as client:
+        loop_peer = (await client.get("/peer")).json()
+    assert sync_peer == portal_peer == loop_peer == {"host": "testclient", "port": 50000}

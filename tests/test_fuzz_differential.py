@@ -33,7 +33,7 @@ import fuzz_apps
 import pytest
 from fastapi.routing import APIRoute
 from fuzz_apps import Boom, FactoryProduct, Scenario, Tok, shape
-from hypothesis import event, given
+from hypothesis import event, example, given
 from injector import CallError, CircularDependency, UnknownProvider, UnsatisfiedRequirement
 from nest.common.exceptions import CircularDependencyException, ProviderNotExportedException
 from nest.core.decorators.injectable import Injectable
@@ -53,6 +53,7 @@ from nest_testing import (
     TestingModule,
     TestingModuleBuilder,
     UnknownOverrideError,
+    UnknownTokenError,
     UsageError,
 )
 
@@ -186,7 +187,28 @@ def hook_counts(events: list[tuple[str, str]], kind: str) -> Counter[str]:
 # ── 1. differential: nest-testing compiles exactly what PyNest creates ──────────
 
 
+# Found by hypothesis: a class token registered only as useValue None, which PyNest drops.
+DROPPED_VALUE = Scenario(
+    modules=(
+        fuzz_apps.ModuleSpec(
+            name="RootModule",
+            imports=(),
+            providers=(fuzz_apps.ProviderSpec(token=Tok("cls", "C0"), kind="value"),),
+            exports=(),
+            is_global=False,
+            controller=None,
+        ),
+    ),
+    classes=(fuzz_apps.ClassSpec(name="C0"),),
+    overrides=(),
+    clean=True,
+    reachable=frozenset({0}),
+    import_cycle=False,
+)
+
+
 @given(scenario=fuzz_apps.scenarios())
+@example(scenario=DROPPED_VALUE)
 def test_compiles_exactly_when_pynest_creates(scenario: Scenario) -> None:
     app = fuzz_apps.build(scenario)
     reference, reference_error = pynest_create(app.root)
@@ -239,6 +261,12 @@ def check_same_app(module: TestingModule, reference: PyNestApp, app: fuzz_apps.B
     for tok, listings in scenario.registered().items():
         token = app.token(tok)
         singleton = is_singleton(listings)
+        if all(p.kind == "value" and p.value is None for p in listings):
+            # PyNest drops a useValue None (its container then builds a class token
+            # implicitly, per consumer); get() refuses it by design, saying why.
+            with pytest.raises(UnknownTokenError, match="useValue': None"):
+                module.get(token)
+            continue
         theirs = shape_of(reference.container.get, token, raises=Exception)
         ours = shape_of(lookup, module, token, singleton)
         assert ours == theirs, f"{tok!r}: nest-testing {ours!r}, PyNest {theirs!r}"

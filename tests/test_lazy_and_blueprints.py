@@ -320,7 +320,7 @@ class Extra:
 
 
 def _compiled(module: Any, module_class: type) -> Any:
-    ref = module._container.ref_of(module_class)
+    ref = module._container.topology.ref_of(module_class)
     assert ref is not None
     return ref.compiled
 
@@ -348,7 +348,7 @@ def test_a_kept_compile_is_reused_until_the_module_class_changes() -> None:
         assert isinstance(third.get(Extra), Extra)
     LoggingModule.providers = [Logger]  # type: ignore[attr-defined]
     with compile_it() as fourth:
-        assert Extra not in fourth._container.known_tokens
+        assert Extra not in fourth._container.topology.known_tokens
 
 
 def test_values_factories_and_the_cache_off_are_compiled_every_time() -> None:

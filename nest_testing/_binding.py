@@ -1,0 +1,100 @@
+"""Binding a testing module's providers into its injector, as PyNest's build does.
+
+PyNest's `build` installs every descriptor with `PyNestInjectorModule` and then runs
+factories and aliases in declaration order. The steps here are those, with what a test
+adds: lazy binding on first lookup, spies around real instances, async override
+factories awaited on the module's loop, and every factory counted and named. The order
+of the steps is the container's (`build_async`); nothing here validates the graph.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from injector import Binder, Injector, InstanceProvider, Provider
+from nest.common.provider import ProviderDescriptor
+from nest.core.injector_module import PyNestInjectorModule
+
+from nest_testing._doubles import spy_on
+from nest_testing._injector import TestingInjector
+from nest_testing._ledger import Ledger
+from nest_testing._plan import Replacement
+from nest_testing.errors import ProviderConstructionError
+
+
+class _SpyingProvider(Provider[Any]):
+    def __init__(self, inner: Provider[Any], token: Hashable, spies: dict[Hashable, Any]) -> None:
+        self._inner = inner
+        self._token = token
+        self._spies = spies
+
+    def get(self, injector: Injector) -> Any:
+        spy = spy_on(self._inner.get(injector))
+        self._spies[self._token] = spy
+        return spy
+
+
+def _bind_one(binder: Binder, descriptor: ProviderDescriptor) -> None:
+    PyNestInjectorModule([descriptor]).configure(binder)
+
+
+def bind(injector: TestingInjector, descriptors: list[ProviderDescriptor], *, lazy: bool) -> None:
+    """Class and value providers through PyNest's own injector module: all at once,
+    or, in lazy mode, each when first looked up."""
+    if not lazy:
+        injector.binder.install(PyNestInjectorModule(descriptors))
+        return
+    binder = injector.binder
+    # The last descriptor of a token wins, as when PyNest binds them all in order.
+    pending = {
+        d.provide: d for d in descriptors if d.use_factory is None and d.use_existing is None
+    }
+    injector.defer(pending, lambda descriptor: _bind_one(binder, descriptor))
+
+
+def install_spies(
+    injector: TestingInjector, tokens: Sequence[Hashable], spies: dict[Hashable, Any]
+) -> None:
+    """Consumers of a spied token receive a spy around the real instance, which is
+    still built (and counted) by its own provider, in its own scope."""
+    for token in tokens:
+        binding, _ = injector.binder.get_binding(token)  # type: ignore[arg-type]
+        provider = _SpyingProvider(binding.provider, token, spies)
+        injector.binder.bind(token, to=provider, scope=binding.scope)  # type: ignore[arg-type]
+
+
+async def run_factory(
+    injector: TestingInjector,
+    ledger: Ledger,
+    descriptor: ProviderDescriptor,
+    replacement: Replacement | None,
+    owner_path: tuple[str, ...],
+) -> None:
+    """PyNest's factory step for one descriptor, counted; an async factory given to
+    `override_provider().use_factory()` is awaited."""
+    token = descriptor.provide
+    with injector.origin(owner_path):
+        path = injector.path_to(token)
+        with injector.building(token, "factory") as construction:
+            args = [injector.get(dependency) for dependency in descriptor.inject]
+    try:
+        value = descriptor.use_factory(*args)
+        if replacement is not None and replacement.await_factory and inspect.isawaitable(value):
+            value = await value
+    except Exception as exc:
+        raise ProviderConstructionError(
+            f"{' -> '.join(path)}: {exc!r}", path=path, token=token
+        ) from exc
+    ledger.commit(construction)
+    injector.binder.bind(token, to=InstanceProvider(value))
+
+
+def bind_alias(
+    injector: TestingInjector, descriptor: ProviderDescriptor, owner_path: tuple[str, ...]
+) -> None:
+    """PyNest's `useExisting` step: the alias is bound to the instance it names."""
+    with injector.origin(owner_path), injector.building(descriptor.provide, "alias"):
+        existing = injector.get(descriptor.use_existing)
+    injector.binder.bind(descriptor.provide, to=InstanceProvider(existing))

@@ -1,0 +1,153 @@
+"""Startup and shutdown bookkeeping for one container: who received which hook.
+
+PyNest runs lifecycle hooks in passes over the modules and forgets what it saw. A test
+needs more: a hook that raises is named after the provider (and module path) that
+received it; a failed startup still shuts down what had started, and only that; every
+shutdown hook runs even when some raise, and their errors are raised together. A
+`HookBook` records what that takes. It never resolves or builds anything, and it
+does not decide hook order (PyNest does, in the container).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from nest_testing import _graph_errors
+from nest_testing.errors import LifecycleHookError
+
+
+class HookInterrupt(Exception):  # it carries, it is not the error
+    """Carries a `BaseException` a hook raised (`KeyboardInterrupt`, `SystemExit`)
+    through the loop and PyNest's `gather` as an ordinary exception: asyncio would
+    otherwise stop the loop with it. The runtime re-raises `original` itself once
+    what had started is shut down."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(repr(original))
+        self.original = original
+
+
+class HookBook:
+    """What the lifecycle passes of one container saw, started and failed."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[Any]] = {}
+        """Module token -> the hook receivers of the startup passes."""
+        self._owners: dict[int, tuple[str, ...]] = {}  # id(instance) -> path to its provider
+        self.collecting: tuple[str, ...] | None = None
+        """While a pass resolves one module's receivers: that module's path."""
+        self._init_failed: set[int] = set()
+        self.aborting = False
+        """After a failed startup: only what started is shut down, nothing new built."""
+        self.shutting_down = False
+        self.shutdown_errors: list[LifecycleHookError] = []
+        self._interrupts: list[BaseException] = []
+        self._running: dict[int, tuple[Any, str, float]] = {}
+        self._calls = itertools.count()
+
+    # ── receivers ────────────────────────────────────────────────────────────
+
+    @contextmanager
+    def collecting_for(self, path: tuple[str, ...]) -> Iterator[None]:
+        """Receivers resolved inside the block belong to the module at `path`."""
+        self.collecting = path
+        try:
+            yield
+        finally:
+            self.collecting = None
+
+    def note_resolved(self, instance: Any, name: Callable[[], str]) -> None:
+        """While collecting: `instance` was resolved for the provider `name()` names
+        (the first provider that reached an instance names it)."""
+        if self.collecting is not None and id(instance) not in self._owners:
+            self._owners[id(instance)] = (*self.collecting, name())
+
+    def note_module_instance(self, instance: Any, path: tuple[str, ...]) -> None:
+        self._owners.setdefault(id(instance), path)
+
+    def remember(self, module_token: str, receivers: list[Any]) -> None:
+        """The receivers of a startup pass (what an abort may have to stop)."""
+        if not self.shutting_down:
+            self.seen[module_token] = receivers
+
+    def started(self, module_token: str) -> list[Any]:
+        """The receivers of a module whose `on_module_init` did not raise."""
+        return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
+
+    def _owner(self, instance: Any) -> tuple[str, ...]:
+        return self._owners.get(id(instance), (type(instance).__name__,))
+
+    # ── hooks running now ────────────────────────────────────────────────────
+
+    @contextmanager
+    def running(self, instance: Any, method_name: str) -> Iterator[None]:
+        """The block calls `instance.method_name`: a watchdog may ask how long."""
+        call = next(self._calls)
+        self._running[call] = (instance, method_name, time.monotonic())
+        try:
+            yield
+        finally:
+            del self._running[call]
+
+    def overdue(self, seconds: float) -> tuple[tuple[str, ...], str] | None:
+        """A hook that has been running longer than `seconds` (its receiver's path and
+        method), if any: it blocks the loop, or its timeout would have stopped it."""
+        now = time.monotonic()
+        for instance, method_name, started in list(self._running.values()):
+            if now - started > seconds:
+                return self._owner(instance), method_name
+        return None
+
+    # ── failures ─────────────────────────────────────────────────────────────
+
+    def failed(self, instance: Any, method_name: str, exc: Exception) -> None:
+        """A hook raised: during startup, raise it named after its receiver; during
+        shutdown, keep it so the other hooks still run."""
+        if isinstance(exc, LifecycleHookError):
+            error = exc
+        else:
+            error = _graph_errors.hook_failed(self._owner(instance), method_name, exc)
+        self._fail(instance, method_name, error)
+
+    def timed_out(self, instance: Any, method_name: str, timeout: float) -> None:
+        """A hook did not return within the hook timeout (it was cancelled)."""
+        error = _graph_errors.hook_timed_out(self._owner(instance), method_name, timeout)
+        self._fail(instance, method_name, error)
+
+    def interrupted(self, instance: Any, method_name: str, exc: BaseException) -> None:
+        """A hook raised a `BaseException`: during startup it stops the startup; during
+        shutdown the other hooks still run, then it is raised."""
+        if method_name == "on_module_init":
+            self._init_failed.add(id(instance))
+        if not self.shutting_down:
+            raise HookInterrupt(exc)
+        self._interrupts.append(exc)
+
+    def _fail(self, instance: Any, method_name: str, error: LifecycleHookError) -> None:
+        if method_name == "on_module_init":
+            self._init_failed.add(id(instance))
+        if not self.shutting_down:
+            raise error
+        self.shutdown_errors.append(error)
+
+    @contextmanager
+    def shutdown(self) -> Iterator[None]:
+        """Around PyNest's shutdown passes; raises what the hooks raised, together."""
+        self.shutting_down = True
+        self.shutdown_errors = []
+        self._interrupts = []
+        try:
+            yield
+        finally:
+            self.shutting_down = False
+        if self._interrupts:  # Ctrl-C or SystemExit outranks any hook's error
+            raise HookInterrupt(self._interrupts[0])
+        errors = self.shutdown_errors
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise _graph_errors.shutdown_failed(errors)

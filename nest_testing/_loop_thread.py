@@ -1,0 +1,110 @@
+"""An event loop in a daemon thread, reached through an anyio blocking portal.
+
+`anyio.from_thread.start_blocking_portal()` is a generator-based context manager: a
+module left open keeps the generator alive, and when the garbage collector finalises it
+at interpreter shutdown it waits for a portal thread that is already frozen, so the
+process never exits. A `LoopThread` owns its thread and its portal directly (the
+same `BlockingPortal` and `sleep_until_stopped` anyio uses), so nothing runs at
+collection time, and every wait for the loop goes through one `wait` function the
+owner provides (the runtime's watchdog for hooks that block the loop).
+
+It runs what it is given; it knows nothing of modules, hooks or apps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from contextlib import AbstractAsyncContextManager, contextmanager
+from typing import Any, TypeVar
+
+import anyio
+from anyio.from_thread import BlockingPortal
+
+T = TypeVar("T")
+
+
+def _wait_forever(future: Future[Any]) -> Any:
+    return future.result()
+
+
+class LoopThread:
+    """One asyncio loop in a daemon thread; `run` and `hold` reach it."""
+
+    def __init__(self, wait: Callable[[Future[Any]], Any] = _wait_forever) -> None:
+        self._wait = wait
+        self._thread: threading.Thread | None = None
+        self.portal: BlockingPortal | None = None
+
+    def start(self) -> BlockingPortal:
+        """Start the loop and its portal; returns the portal."""
+        ready: Future[BlockingPortal] = Future()
+
+        async def host() -> None:
+            async with BlockingPortal() as portal:
+                ready.set_result(portal)
+                await portal.sleep_until_stopped()
+
+        def run() -> None:
+            try:
+                anyio.run(host)
+            except BaseException as exc:  # pragma: no cover - the loop failed to start
+                if not ready.done():
+                    ready.set_exception(exc)
+
+        self._thread = threading.Thread(target=run, name="nest-testing-loop", daemon=True)
+        self._thread.start()
+        self.portal = ready.result()
+        return self.portal
+
+    def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """`await func(*args)` on the loop, waiting through the owner's `wait`."""
+        assert self.portal is not None
+        result: T = self._wait(self.portal.start_task_soon(func, *args))
+        return result
+
+    @contextmanager
+    def hold(self, cm: AbstractAsyncContextManager[Any]) -> Iterator[None]:
+        """Enter `cm` in a task of its own on the loop, and exit it there when the
+        block ends (an async context manager must enter and exit in one task)."""
+        assert self.portal is not None
+        entered: Future[None] = Future()
+        box: dict[str, Any] = {"exc_info": (None, None, None)}
+
+        async def keep() -> None:
+            box["exit"] = anyio.Event()  # made on the loop, where it is awaited
+            try:
+                await cm.__aenter__()
+            except BaseException as exc:
+                entered.set_exception(exc)
+                return
+            entered.set_result(None)
+            try:
+                await box["exit"].wait()
+            finally:
+                await cm.__aexit__(*box["exc_info"])
+
+        task = self.portal.start_task_soon(keep)
+        try:
+            self._wait(entered)
+        except BaseException:
+            self._wait(task)  # it has ended: it failed to enter
+            raise
+        try:
+            yield
+        except BaseException as exc:
+            box["exc_info"] = (type(exc), exc, exc.__traceback__)
+            raise
+        finally:
+            self.portal.call(box["exit"].set)
+            self._wait(task)
+
+    def stop(self) -> None:
+        """Stop the loop (its remaining tasks are cancelled) and join the thread."""
+        if self.portal is not None:
+            with contextlib.suppress(RuntimeError):  # already stopped
+                self.portal.call(self.portal.stop, True)
+        if self._thread is not None:
+            self._thread.join()

@@ -1,0 +1,341 @@
+"""A testing module's runtime: its event loop, its app's lifespan, opening and closing.
+
+One loop per testing module, as under uvicorn: the container is built, startup hooks
+run, the app's lifespan runs, requests are served and shutdown hooks run on that loop.
+For `compile()` the loop lives in a background thread behind an anyio blocking portal;
+for `compile_async()` it is the test's own running loop. A `Runtime` opens the
+module on either, builds the app (at once, or on first use in lazy mode), hands out what
+clients need, and closes everything exactly once, also after a failed startup.
+
+It owns no user-facing API (that is `TestingModule`, which
+delegates here) and applies nothing to the graph or the app (the container and
+`nest_testing._app_assembly` do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+import httpx2
+
+from nest_testing import _graph_errors
+from nest_testing._app_assembly import AssembledApp, assemble_app
+from nest_testing._clients import PortalTransport, asgi_transport, sync_client
+from nest_testing._container import TestingContainer
+from nest_testing._extensions import ModuleExtension
+from nest_testing._ledger import Ledger, Phase
+from nest_testing._lifecycle import HookInterrupt
+from nest_testing._loop_thread import LoopThread
+from nest_testing._plan import Plan
+from nest_testing.errors import LifecycleHookError, NestTestingError, UsageError
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
+
+_POLL_SECONDS = 0.25  # how often a wait for the loop checks for a hook that blocks it
+
+_OPEN: set[Runtime] = set()
+"""Modules from compile() that are open: closed at exit if a test or script left them."""
+
+
+@atexit.register
+def close_left_open() -> None:
+    """Close what was left open before the interpreter exits (atexit handlers run while
+    the loop threads are still alive). Each close is bounded by the module's hook
+    timeout; a module that cannot be closed is abandoned, never waited for."""
+    for runtime in list(_OPEN):
+        with contextlib.suppress(BaseException):  # exiting: nobody is left to tell
+            runtime.close()
+
+
+def open_runtimes() -> set[Runtime]:
+    """The modules from `compile()` open now (the plugin closes those a test left)."""
+    return set(_OPEN)
+
+
+class Runtime:
+    """Opens, serves and closes one testing module on its event loop."""
+
+    def __init__(self, container: TestingContainer, ledger: Ledger, plan: Plan) -> None:
+        self._container = container
+        self._ledger = ledger
+        self._app_plan = plan.app
+        self._lazy = plan.lazy
+        self._hook_timeout = plan.hook_timeout
+        self._started_extensions: list[ModuleExtension] = []
+        self._assembled: AssembledApp | None = None
+        self._lifespan_started = False
+        self._thread: LoopThread | None = None
+        self._abandoned = False  # a hook blocks the loop thread: nothing more can run there
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._exit: ExitStack | None = None
+        self._aexit: AsyncExitStack | None = None
+        self._client: TestClient | None = None
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._build_lock = threading.RLock()  # first client / lazy app, from any thread
+
+    # ── opening ──────────────────────────────────────────────────────────────
+
+    def open_in_thread(self) -> None:
+        """Open on a loop of the module's own, in a background thread (`compile()`)."""
+        thread = LoopThread(self._wait)
+        thread.start()
+        self._thread = thread
+        _OPEN.add(self)
+        stack = ExitStack()
+        stack.callback(self._stop_thread)  # last of all
+        stack.callback(self._run, self._stop_extensions)  # after the lifespan
+        try:
+            self._run(self._start)
+            if self._assembled is not None:
+                stack.enter_context(thread.hold(self._started_lifespan()))
+        except BaseException as exc:
+            try:
+                if not self._abandoned:
+                    self._run(self._abort, exc)
+            finally:
+                self._end(stack)
+            if isinstance(exc, HookInterrupt):
+                raise exc.original from None
+            raise
+        stack.callback(self._run, self._shutdown_without_app)
+        self._exit = stack
+        self._ledger.phase = Phase.REQUEST
+
+    def _run(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """`await func(*args)` on the module's loop thread (nothing once abandoned)."""
+        if self._abandoned:
+            return None
+        assert self._thread is not None
+        return self._thread.run(func, *args)
+
+    def _wait(self, future: concurrent.futures.Future[Any]) -> Any:
+        """Wait for the loop; a hook that blocks it past the hook timeout (where its own
+        timeout cannot fire) fails the wait instead of hanging the test."""
+        timeout = self._hook_timeout
+        if timeout is None:
+            return future.result()
+        grace = max(1.0, timeout / 10)
+        while True:
+            try:
+                return future.result(timeout=_POLL_SECONDS)
+            except concurrent.futures.TimeoutError:
+                blocked = self._container.overdue_hook(timeout + grace)
+                if blocked is not None:
+                    self._abandoned = True
+                    raise _graph_errors.hook_blocked(*blocked, timeout) from None
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None and not self._abandoned:
+            self._thread.stop()
+
+    def _end(self, stack: ExitStack) -> None:
+        """Unwind what was opened; after a blocked hook nothing can run on the loop."""
+        self._closed = True
+        _OPEN.discard(self)
+        if self._abandoned:
+            stack.pop_all()
+        else:
+            stack.close()
+
+    async def open_on_loop(self) -> None:
+        """Open on the running loop, the test's own (`compile_async()`)."""
+        self._loop = asyncio.get_running_loop()
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(self._stop_extensions)  # last, after the lifespan
+            try:
+                await self._start()
+                if self._assembled is not None:
+                    await stack.enter_async_context(self._started_lifespan())
+                    self._lifespan_started = True
+            except BaseException as exc:
+                await self._abort(exc)
+                if isinstance(exc, HookInterrupt):
+                    raise exc.original from None
+                raise
+            stack.push_async_callback(self._shutdown_without_app)
+            self._aexit = stack.pop_all()
+        self._ledger.phase = Phase.REQUEST
+
+    async def _start(self) -> None:
+        """Start the extensions, build the container and run the startup hooks on the
+        running loop (the module's loop); then the app, unless it is lazy."""
+        for extension in self._app_plan.extensions:
+            await extension.start()
+            self._started_extensions.append(extension)
+        await self._container.build_async()
+        self._ledger.phase = Phase.STARTUP
+        await self._container.initialize_lifecycle()
+        if not self._lazy:
+            self._assemble()
+
+    def _assemble(self) -> None:
+        self._assembled = assemble_app(
+            self._container, self._ledger, self._app_plan, timeout=self._hook_timeout
+        )
+
+    @asynccontextmanager
+    async def _started_lifespan(self) -> AsyncIterator[None]:
+        """The app's ASGI lifespan; a failing startup (a FastAPI startup handler, a
+        lifespan function) is named as such."""
+        assert self._assembled is not None
+        lifespan = self._assembled.lifespan
+        try:
+            await lifespan.__aenter__()
+        except Exception as exc:
+            raise LifecycleHookError(
+                f"lifespan startup: {exc!r}", path=("lifespan startup",)
+            ) from exc
+        try:
+            yield
+        except BaseException:
+            await lifespan.__aexit__(*sys.exc_info())
+            raise
+        await lifespan.__aexit__(None, None, None)
+
+    # ── the app ──────────────────────────────────────────────────────────────
+
+    def assembled(self) -> AssembledApp:
+        """The module's app; in lazy mode it is built, and its lifespan started, now."""
+        if self._assembled is not None:
+            return self._assembled
+        with self._build_lock:
+            if self._assembled is not None:
+                return self._assembled
+            if self._thread is None:
+                self.check_loop("Building the lazy module's app")
+                self._assemble()  # its lifespan starts with the first async_client()
+            else:
+                self._run(self._assemble_async)
+                assert self._exit is not None
+                self._exit.enter_context(self._thread.hold(self._started_lifespan()))
+            assert self._assembled is not None
+            return self._assembled
+
+    async def _assemble_async(self) -> None:
+        self._assemble()
+
+    @property
+    def depends(self) -> list[type]:
+        """The classes FastAPI builds per request through the counter (none yet in a
+        lazy module whose app was not asked for)."""
+        return self._assembled.depends if self._assembled is not None else []
+
+    @property
+    def has_portal(self) -> bool:
+        """Whether the module lives on a loop of its own (`compile()`)."""
+        return self._thread is not None
+
+    def client(self) -> TestClient:
+        """The module's started `TestClient`, made on first use."""
+        assert self._thread is not None
+        assert self._thread.portal is not None
+        with self._build_lock:
+            if self._client is None:
+                app = self.assembled().lifespan.app
+                self._client = sync_client(app, self._thread.portal)
+            return self._client
+
+    async def transport(self) -> httpx2.AsyncBaseTransport:
+        """An httpx2 transport that serves requests on the module's loop."""
+        app = self.assembled().lifespan.app
+        if self._thread is not None:
+            assert self._thread.portal is not None
+            return PortalTransport(app, self._thread.portal)
+        self.check_loop("async_client()")
+        if not self._lifespan_started:  # lazy: the app's lifespan starts on first use
+            assert self._aexit is not None
+            await self._aexit.enter_async_context(self._started_lifespan())
+            self._lifespan_started = True
+        return asgi_transport(app)
+
+    # ── closing ──────────────────────────────────────────────────────────────
+
+    async def _shutdown_without_app(self) -> None:
+        """A lazy module whose app was never built has no lifespan to run the shutdown
+        hooks: run them here. (With an app, its lifespan already did, as in production.)"""
+        if self._assembled is None:
+            await self._container.shutdown_lifecycle()
+
+    async def _stop_extensions(self) -> None:
+        """Stop the extensions that started, last first (see `nest_testing._extensions`)."""
+        while self._started_extensions:
+            await self._started_extensions.pop().stop()
+
+    async def _abort(self, exc: BaseException) -> None:
+        """Shut down what started before `exc` stopped the startup."""
+        self._closed = True
+        self._ledger.phase = Phase.SHUTDOWN
+        errors = await self._container.abort_startup()
+        if isinstance(exc, NestTestingError):
+            exc.shutdown_errors = tuple(errors)
+
+    def _begin_close(self) -> bool:
+        with self._close_lock:
+            if self._closed:
+                return False
+            self._closed = True
+        self._ledger.phase = Phase.SHUTDOWN
+        return True
+
+    def close(self) -> None:
+        """Run the shutdown hooks (once) and stop the module's loop."""
+        if self._aexit is not None and not self._closed:
+            raise UsageError(
+                "This testing module was compiled with `await compile_async()` and lives on "
+                "your test's event loop; close it there with `await module.aclose()` (or "
+                "`async with`)."
+            )
+        if not self._begin_close():
+            return
+        _OPEN.discard(self)
+        if self._client is not None:
+            self._client.close()
+        if self._exit is not None:
+            if self._abandoned:
+                self._exit.pop_all()
+                return
+            try:
+                self._exit.close()
+            except HookInterrupt as exc:  # what had started is shut down by now
+                raise exc.original from None
+
+    async def aclose(self) -> None:
+        """Run the shutdown hooks (once), on the loop the module lives on."""
+        if self._aexit is None:
+            await anyio.to_thread.run_sync(self.close)
+            return
+        if self._closed:
+            return
+        self.check_loop("aclose()")
+        if self._begin_close():
+            try:
+                await self._aexit.aclose()
+            except HookInterrupt as exc:
+                raise exc.original from None
+
+    def check_open(self) -> None:
+        if self._closed:
+            raise UsageError("This testing module is closed; compile a new one.")
+
+    def check_loop(self, what: str) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not self._loop:
+            raise UsageError(
+                f"{what} must run on the event loop the module was compiled on "
+                "(`await compile_async()` binds the module to the test's loop)."
+            )

@@ -1,17 +1,19 @@
 """nest-testing: the testing toolkit for PyNest apps.
 
-Build a testing module from your real ``AppModule``, override what you need, and assert
-that every provider is constructed exactly as often as you expect::
+Build a testing module from your real `AppModule`, override what you need, and assert
+that every provider is constructed exactly as often as you expect:
 
-    from nest_testing import Test
+```python
+from nest_testing import Test
 
-    with (
-        Test.create_testing_module(imports=[AppModule])
-        .override_provider(Logger, FakeLogger)
-        .compile()
-    ) as module:
-        module.client.get("/items")
-        module.assert_singleton(Logger)
+with (
+    Test.create_testing_module(imports=[AppModule])
+    .override_provider(Logger, FakeLogger)
+    .compile()
+) as module:
+    module.client.get("/items")
+    module.assert_singleton(Logger)
+```
 """
 
 from nest_testing._builder import (

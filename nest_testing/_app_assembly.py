@@ -1,10 +1,10 @@
-"""The testing module's app: PyNest's ``PyNestApp`` with this module's changes applied.
+"""The testing module's app: PyNest's `PyNestApp` with this module's changes applied.
 
-As ``PyNestFactory.create`` does: a fresh FastAPI app whose routes PyNestApp registers
+As `PyNestFactory.create` does: a fresh FastAPI app whose routes PyNestApp registers
 (from route templates when the blueprint cache is on, see
-:mod:`nest_testing._route_templates`). Then, in this order: the guard and filter
-overrides, the extensions' ``configure_app``, the builder's ``configure_app`` callbacks,
-the extensions' ``finish_app``, and the ``Depends(SomeClass)`` counting; last the ASGI
+`nest_testing._route_templates`). Then, in this order: the guard and filter
+overrides, the extensions' `configure_app`, the builder's `configure_app` callbacks,
+the extensions' `finish_app`, and the `Depends(SomeClass)` counting; last the ASGI
 lifespan the runtime starts. This module decides that order and nothing else: it builds
 no provider itself and starts nothing.
 """
@@ -31,7 +31,7 @@ from nest_testing.errors import AppConfigurationError, NestTestingError
 @dataclass(frozen=True)
 class AssembledApp:
     """A testing module's app, the lifespan to run it in, and the classes FastAPI
-    builds per request through the counter (``Depends`` classes and pipes)."""
+    builds per request through the counter (`Depends` classes and pipes)."""
 
     app: PyNestApp
     lifespan: LifespanManager
@@ -42,7 +42,7 @@ def assemble_app(
     container: TestingContainer, ledger: Ledger, plan: AppPlan, *, timeout: float | None
 ) -> AssembledApp:
     """Build the app of a built container, with the plan's changes applied; its lifespan
-    startup and shutdown may each take ``timeout`` seconds (``None``: no limit)."""
+    startup and shutdown may each take `timeout` seconds (`None`: no limit)."""
     options: dict[str, Any] = {}
     for extension in plan.extensions:
         options.update(extension.app_options())
@@ -73,7 +73,7 @@ def assemble_app(
 
 
 def _replacement_for(container: TestingContainer) -> Callable[[type], Callable[[], Any] | None]:
-    """For a class the builder overrode or mocked: what ``Depends(cls)`` receives (what
+    """For a class the builder overrode or mocked: what `Depends(cls)` receives (what
     every other consumer receives)."""
 
     def replacement_for(cls: type) -> Callable[[], Any] | None:

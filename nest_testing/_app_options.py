@@ -1,9 +1,9 @@
-"""``builder.app_options(**kwargs)``: the keyword arguments of ``PyNestFactory.create``.
+"""`builder.app_options(**kwargs)`: the keyword arguments of `PyNestFactory.create`.
 
-``PyNestFactory.create(AppModule, **kwargs)`` hands ``kwargs`` to ``FastAPI(**kwargs)``
+`PyNestFactory.create(AppModule, **kwargs)` hands `kwargs` to `FastAPI(**kwargs)`
 unchanged, so the options a testing module accepts are exactly the parameters of
-``FastAPI.__init__``, read from its signature (never a list of our own). This module
-only checks and holds them; it does not build the app (``new_app`` does, with the
+`FastAPI.__init__`, read from its signature (never a list of our own). This module
+only checks and holds them; it does not build the app (`new_app` does, with the
 options every extension gave, these last).
 """
 
@@ -21,7 +21,7 @@ from nest_testing.errors import UsageError
 
 
 def fastapi_parameters() -> list[str]:
-    """The keyword parameters ``FastAPI(...)`` names (``**extra`` aside)."""
+    """The keyword parameters `FastAPI(...)` names (`**extra` aside)."""
     return [
         name
         for name, parameter in inspect.signature(FastAPI.__init__).parameters.items()
@@ -31,10 +31,10 @@ def fastapi_parameters() -> list[str]:
 
 
 def check_app_options(options: Mapping[str, Any], method: str = "app_options") -> None:
-    """Raise :class:`UsageError` for a keyword ``FastAPI(...)`` does not take.
+    """Raise `UsageError` for a keyword `FastAPI(...)` does not take.
 
-    FastAPI itself stores unknown keywords in ``app.extra`` without a word, so a typo
-    (``titel=``) would pass silently; here it is an error with a did-you-mean.
+    FastAPI itself stores unknown keywords in `app.extra` without a word, so a typo
+    (`titel=`) would pass silently; here it is an error with a did-you-mean.
     """
     known = fastapi_parameters()
     unknown = [name for name in options if name not in known]
@@ -52,8 +52,8 @@ def check_app_options(options: Mapping[str, Any], method: str = "app_options") -
 
 
 class AppOptions(ModuleExtension):
-    """The builder's own ``app_options(...)``: applied after every other extension's, so
-    they win per keyword (over ``Test.from_app``'s too)."""
+    """The builder's own `app_options(...)`: applied after every other extension's, so
+    they win per keyword (over `Test.from_app`'s too)."""
 
     def __init__(self) -> None:
         self._options: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """Failure text for the construction and identity assertions.
 
-Each function returns ``None`` when the expectation holds, or the message of the
-``AssertionError`` to raise: expected against actual, where each construction came
+Each function returns `None` when the expectation holds, or the message of the
+`AssertionError` to raise: expected against actual, where each construction came
 from, and the fix when we know it.
 """
 
@@ -62,7 +62,7 @@ def wrong_scope(token: Hashable, scope: Scope) -> str:
 
 
 def shared_instance(token: Hashable, target: object, injections: list[Injection]) -> str | None:
-    """Every consumer must hold ``target`` itself."""
+    """Every consumer must hold `target` itself."""
     strays = [i for i in injections if i.obj is not target]
     if not strays:
         return None

@@ -1,10 +1,10 @@
 """Binding a testing module's providers into its injector, as PyNest's build does.
 
-PyNest's ``build`` installs every descriptor with ``PyNestInjectorModule`` and then runs
+PyNest's `build` installs every descriptor with `PyNestInjectorModule` and then runs
 factories and aliases in declaration order. The steps here are those, with what a test
 adds: lazy binding on first lookup, spies around real instances, async override
 factories awaited on the module's loop, and every factory counted and named. The order
-of the steps is the container's (``build_async``); nothing here validates the graph.
+of the steps is the container's (`build_async`); nothing here validates the graph.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ async def run_factory(
     owner_path: tuple[str, ...],
 ) -> None:
     """PyNest's factory step for one descriptor, counted; an async factory given to
-    ``override_provider().use_factory()`` is awaited."""
+    `override_provider().use_factory()` is awaited."""
     token = descriptor.provide
     with injector.origin(owner_path):
         path = injector.path_to(token)
@@ -113,7 +113,7 @@ async def run_factory(
 def bind_alias(
     injector: TestingInjector, descriptor: ProviderDescriptor, owner_path: tuple[str, ...]
 ) -> None:
-    """PyNest's ``useExisting`` step: the alias is bound to the instance it names."""
+    """PyNest's `useExisting` step: the alias is bound to the instance it names."""
     with injector.origin(owner_path), injector.building(descriptor.provide, "alias"):
         existing = injector.get(descriptor.use_existing)
     injector.binder.bind(descriptor.provide, to=InstanceProvider(existing))

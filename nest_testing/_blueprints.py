@@ -3,9 +3,9 @@
 Compiling the same configuration again (same modules with the same providers, imports,
 exports and controllers, same kinds of overrides) reuses
 
-- PyNest's compile of each module class (``ModuleCompiler.compile``: its provider
-  descriptors), for as long as the class's ``providers``, ``controllers``, ``imports``
-  and ``exports`` hold the very same objects; only for modules whose providers are
+- PyNest's compile of each module class (`ModuleCompiler.compile`: its provider
+  descriptors), for as long as the class's `providers`, `controllers`, `imports`
+  and `exports` hold the very same objects; only for modules whose providers are
   classes and aliases (a module with a value or a factory is compiled every time, so
   the cache holds no value of a test's making);
 - what the testing container works out from a compiled module (the module's part of the
@@ -16,8 +16,8 @@ exports and controllers, same kinds of overrides) reuses
 
 Instances are never kept, so a test can never see another test's objects. The caches
 are bounded (least recently used first out) and can be turned off per builder
-(``builder.use_blueprint_cache(False)``) or for the process with the environment variable
-``NEST_TESTING_BLUEPRINT_CACHE=0``.
+(`builder.use_blueprint_cache(False)`) or for the process with the environment variable
+`NEST_TESTING_BLUEPRINT_CACHE=0`.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _module_part(compiled: CompiledModule) -> _Part:
 def graph_key(modules: Iterable[Any]) -> Hashable:
     """Everything PyNest's validation reads from a registered module graph.
 
-    ``modules`` are PyNest ``ModuleRef`` objects; descriptors are reduced to what the
+    `modules` are PyNest `ModuleRef` objects; descriptors are reduced to what the
     checks look at (tokens, classes, aliases, factory inputs, scopes), never to values.
     """
     key = []
@@ -109,7 +109,7 @@ def graph_key(modules: Iterable[Any]) -> Hashable:
 
 
 def _source(metatype: type) -> tuple[tuple[Any, ...], ...]:
-    """Everything ``ModuleCompiler.compile`` reads from a module class, to be compared by
+    """Everything `ModuleCompiler.compile` reads from a module class, to be compared by
     identity: a dict provider by its items too, since the compile copies them."""
     read = [tuple(getattr(metatype, name, None) or ()) for name in _READ]
     dicts = [tuple(itertools.chain(*p.items())) for p in read[0] if isinstance(p, dict)]
@@ -158,7 +158,7 @@ class BlueprintCache:
             self._validated.put(key, True)
 
     def compiled(self, metatype: type, source: tuple[tuple[Any, ...], ...]) -> Any:
-        """The kept compile of ``metatype``, if it was compiled from ``source``."""
+        """The kept compile of `metatype`, if it was compiled from `source`."""
         with self._lock:
             entry = self._compiled.get(metatype)
             if entry is None or not _same(entry.source, source):
@@ -178,7 +178,7 @@ class BlueprintCache:
                 del self._by_id[id(evicted.compiled)]
 
     def derived(self, compiled: CompiledModule, name: str, make: Callable[[], T]) -> T:
-        """``make()``, worked out once per kept compiled module (every time for another)."""
+        """`make()`, worked out once per kept compiled module (every time for another)."""
         with self._lock:
             entry = self._by_id.get(id(compiled))
             if entry is not None and entry.compiled is compiled and name in entry.derived:
@@ -191,7 +191,7 @@ class BlueprintCache:
         return value
 
     def module_id(self, metatype: type, new: Callable[[], str]) -> str:
-        """The id PyNest's token factory gives ``metatype``: the same in every container,
+        """The id PyNest's token factory gives `metatype`: the same in every container,
         so a kept compiled module's token is the one each container's factory makes."""
         with self._lock:
             module_id = self._ids.get(metatype)

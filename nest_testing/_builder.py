@@ -1,10 +1,10 @@
-"""``Test.create_testing_module(...)`` and the builder that collects a testing module's plan.
+"""`Test.create_testing_module(...)` and the builder that collects a testing module's plan.
 
 The builder is the user's configuration API: every method checks its input and records
-it; ``compile()`` / ``compile_async()`` turn what was recorded into one immutable
-:class:`~nest_testing._plan.Plan` and hand it to the container and the runtime. The
+it; `compile()` / `compile_async()` turn what was recorded into one immutable
+`nest_testing._plan.Plan` and hand it to the container and the runtime. The
 builder must not apply anything itself: a new kind of override is a new entry in the
-plan (or a :class:`~nest_testing._extensions.ModuleExtension`), not a branch here.
+plan (or a `nest_testing._extensions.ModuleExtension`), not a branch here.
 """
 
 from __future__ import annotations
@@ -45,19 +45,20 @@ _METHODS = {"override": "override_provider", "mock": "mock_provider", "spy": "sp
 
 
 class TestingModuleBuilder:
-    """Collects the testing module's configuration; :meth:`compile` builds it.
+    """Collects the testing module's configuration; `compile` builds it.
 
     Every method returns the builder (or, for the one-argument
-    ``override_provider(token)``, an :class:`OverrideBy` whose ``use_*`` returns it), so
-    calls chain. ``compile()`` / ``compile_async()`` may be called once.
+    `override_provider(token)`, an `OverrideBy` whose `use_*` returns it), so
+    calls chain. `compile()` / `compile_async()` may be called once.
 
-    Example::
-
+    Example:
+        ```python
         module = (
             Test.create_testing_module(imports=[AppModule])
             .override_provider(Logger, FakeLogger)
             .compile()
         )
+        ```
     """
 
     __test__ = False  # not a pytest test class
@@ -107,17 +108,18 @@ class TestingModuleBuilder:
     def override_provider(self, token: Hashable, replacement: object) -> Self: ...
 
     def override_provider(self, token: Hashable, replacement: object = _UNSET) -> Any:
-        """Replace the provider of ``token`` wherever it is provided in the graph.
+        """Replace the provider of `token` wherever it is provided in the graph.
 
-        With a second argument: a class means ``use_class``, anything else (``None``
-        included) ``use_value``. With one argument, finish with ``.use_value(v)``,
-        ``.use_class(C)`` or ``.use_factory(f, inject=[...])``. The last override of a
+        With a second argument: a class means `use_class`, anything else (`None`
+        included) `use_value`. With one argument, finish with `.use_value(v)`,
+        `.use_class(C)` or `.use_factory(f, inject=[...])`. The last override of a
         token wins.
 
-        Example::
-
+        Example:
+            ```python
             builder.override_provider(Logger, FakeLogger)
             builder.override_provider(ConfigService).use_value(FakeConfig())
+            ```
         """
         self._check_open()
         require_token(token, "override_provider()")
@@ -137,9 +139,10 @@ class TestingModuleBuilder:
         that no module registers, naming the consumer and the module that should
         provide it.
 
-        Example::
-
+        Example:
+            ```python
             Test.create_testing_module(imports=[AppModule]).strict().compile()
+            ```
         """
         self._check_open()
         self._strict = True
@@ -147,26 +150,28 @@ class TestingModuleBuilder:
 
     def mock_provider(self, token: Hashable, **attrs: Any) -> Self:
         """Serve every consumer an autospec'd instance mock of the provider's class: async
-        methods are ``AsyncMock``, unknown attributes raise ``AttributeError``, and
-        lifecycle hooks the class lacks are not faked into existence. ``attrs``
-        preconfigure it as ``Mock.configure_mock`` does. The mock is ``module.mocks[token]``
-        and ``module.get(token)``.
+        methods are `AsyncMock`, unknown attributes raise `AttributeError`, and
+        lifecycle hooks the class lacks are not faked into existence. `attrs`
+        preconfigure it as `Mock.configure_mock` does. The mock is `module.mocks[token]`
+        and `module.get(token)`.
 
-        Example::
-
+        Example:
+            ```python
             builder.mock_provider(EmailService, **{"send.return_value": True})
             module.mocks[EmailService].send.assert_awaited_once_with("bob@example.com")
+            ```
         """
         return self._replace(token, Replacement("mock", attrs=dict(attrs)))
 
     def spy_provider(self, token: Hashable) -> Self:
         """Build the real provider as usual (once), and serve consumers a spy that behaves
-        exactly like it while recording every method call: ``module.spies[token]``.
+        exactly like it while recording every method call: `module.spies[token]`.
 
-        Example::
-
+        Example:
+            ```python
             builder.spy_provider(Logger)
             module.spies[Logger].log.assert_called_with("items listed")
+            ```
         """
         return self._replace(token, Replacement("spy"))
 
@@ -174,16 +179,17 @@ class TestingModuleBuilder:
         self, exclude: Sequence[Hashable] = (), factory: Callable[[type], Any] | None = None
     ) -> Self:
         """Serve every class provider of the graph as a mock (an autospec of its class,
-        async methods ``AsyncMock``; or ``factory(cls)``, which may return ``None`` to
-        keep that one real), except the tokens or classes in ``exclude``. Values,
+        async methods `AsyncMock`; or `factory(cls)`, which may return `None` to
+        keep that one real), except the tokens or classes in `exclude`. Values,
         factories, aliases, controllers and websocket gateways stay real; an explicit
-        ``override_provider`` / ``mock_provider`` / ``spy_provider`` wins. The mocks are
-        in ``module.mocks``.
+        `override_provider` / `mock_provider` / `spy_provider` wins. The mocks are
+        in `module.mocks`.
 
-        Example::
-
+        Example:
+            ```python
             builder.use_auto_mock(exclude=[SignupService])
             module.mocks[UserRepository].find_by_email.return_value = None
+            ```
         """
         self._check_open()
         if factory is not None and not callable(factory):
@@ -197,14 +203,15 @@ class TestingModuleBuilder:
         return self
 
     def use_mocker(self, mocker: Callable[[Any], Any]) -> Self:
-        """Call ``mocker(token)`` once for each token no module registers, and inject what
-        it returns (listed in ``module.mocks``). Returning ``None`` declines: the injector
-        then builds the class implicitly, or, under ``.strict()``, refuses it.
+        """Call `mocker(token)` once for each token no module registers, and inject what
+        it returns (listed in `module.mocks`). Returning `None` declines: the injector
+        then builds the class implicitly, or, under `.strict()`, refuses it.
 
-        Example::
-
+        Example:
+            ```python
             builder.use_mocker(lambda token: create_autospec(token, instance=True)
                                if isinstance(token, type) else None)
+            ```
         """
         self._check_open()
         if not callable(mocker):
@@ -218,13 +225,14 @@ class TestingModuleBuilder:
     def override_module(self, module: type, replacement: type) -> Self: ...
 
     def override_module(self, module: type, replacement: type | None = None) -> Any:
-        """Replace ``module`` with ``replacement`` wherever it is imported, at any depth.
-        ``replacement`` must export every token of ``module``'s that a consumer injects.
+        """Replace `module` with `replacement` wherever it is imported, at any depth.
+        `replacement` must export every token of `module`'s that a consumer injects.
 
-        Example::
-
+        Example:
+            ```python
             builder.override_module(DatabaseModule, InMemoryDatabaseModule)
             builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
+            ```
         """
         self._check_open()
         require_module(module, "override_module()")
@@ -244,13 +252,14 @@ class TestingModuleBuilder:
     def override_guard(self, guard: type, replacement: object) -> Self: ...
 
     def override_guard(self, guard: type, replacement: object = _UNSET) -> Any:
-        """Run ``replacement`` (a guard class or instance) instead of ``guard`` on this
+        """Run `replacement` (a guard class or instance) instead of `guard` on this
         testing module's routes. No class is patched: other apps keep the real guard.
 
-        Example::
-
+        Example:
+            ```python
             builder.override_guard(AuthGuard, AllowAllGuard)
             builder.override_guard(AuthGuard).use_value(AllowAllGuard())
+            ```
         """
         return self._route_override(self._guards, "override_guard", guard, replacement)
 
@@ -260,24 +269,26 @@ class TestingModuleBuilder:
     def override_filter(self, filter: type, replacement: object) -> Self: ...
 
     def override_filter(self, filter: type, replacement: object = _UNSET) -> Any:
-        """Use ``replacement`` (an exception filter class or instance) instead of
-        ``filter`` on this testing module's routes. No class is patched.
+        """Use `replacement` (an exception filter class or instance) instead of
+        `filter` on this testing module's routes. No class is patched.
 
-        Example::
-
+        Example:
+            ```python
             builder.override_filter(HttpErrorFilter, RecordingFilter)
+            ```
         """
         return self._route_override(self._filters, "override_filter", filter, replacement)
 
     def hook_timeout(self, seconds: float | None) -> Self:
-        """How long each lifecycle hook (``on_module_init`` ... ``on_application_shutdown``)
-        and the app's lifespan startup and shutdown may take: 60 s by default, ``None``
-        for no limit. A hook over the limit fails ``compile()`` / ``close()`` with a
-        ``LifecycleHookError`` naming it, and what had started is still shut down.
+        """How long each lifecycle hook (`on_module_init` ... `on_application_shutdown`)
+        and the app's lifespan startup and shutdown may take: 60 s by default, `None`
+        for no limit. A hook over the limit fails `compile()` / `close()` with a
+        `LifecycleHookError` naming it, and what had started is still shut down.
 
-        Example::
-
+        Example:
+            ```python
             builder.hook_timeout(5)   # a hook that takes 5 s in a test is stuck
+            ```
         """
         self._check_open()
         if seconds is not None and (
@@ -296,14 +307,15 @@ class TestingModuleBuilder:
     def override_pipe(self, pipe: type, replacement: object) -> Self: ...
 
     def override_pipe(self, pipe: type, replacement: object = _UNSET) -> Any:
-        """Use ``replacement`` (a pipe class, built per request as PyNest does, or a pipe
-        object or callable) instead of the pipe class ``pipe`` given to ``Param`` /
-        ``Query`` / ``Body`` / ... on this testing module's routes. No class is patched.
+        """Use `replacement` (a pipe class, built per request as PyNest does, or a pipe
+        object or callable) instead of the pipe class `pipe` given to `Param` /
+        `Query` / `Body` / ... on this testing module's routes. No class is patched.
 
-        Example::
-
+        Example:
+            ```python
             builder.override_pipe(ParseIntPipe, LenientIntPipe)
             builder.override_pipe(ParseIntPipe).use_value(lambda value: 7)
+            ```
         """
         return self._route_override(self._pipes, "override_pipe", pipe, replacement)
 
@@ -314,15 +326,16 @@ class TestingModuleBuilder:
         What changes: a provider is constructed when something first asks for it (so its
         constructor's side effects happen later, or never); startup hooks run only for
         providers that define a hook (and what those need); the HTTP app, controllers
-        included, is built and its lifespan started when a client (or ``module.app`` /
-        ``module.http_server``) is first asked for; at shutdown, hooks run for the
+        included, is built and its lifespan started when a client (or `module.app` /
+        `module.http_server`) is first asked for; at shutdown, hooks run for the
         singletons that were built. Counts are exact as always, in the phase where the
         construction happened.
 
-        Example::
-
+        Example:
+            ```python
             module = Test.create_testing_module(imports=[AppModule]).lazy().compile()
             service = module.get(PricingService)   # built now, with what it needs
+            ```
         """
         self._check_open()
         self._lazy = True
@@ -332,25 +345,27 @@ class TestingModuleBuilder:
         """Reuse (the default) or not what earlier compiles learnt without instances:
         PyNest's compile of unchanged module classes, its cycle and encapsulation checks
         of the same graph, constructor plans and FastAPI route templates. Instances are
-        always fresh. Off for the whole process with ``NEST_TESTING_BLUEPRINT_CACHE=0``.
+        always fresh. Off for the whole process with `NEST_TESTING_BLUEPRINT_CACHE=0`.
 
-        Example::
-
+        Example:
+            ```python
             builder.use_blueprint_cache(False)  # validate this graph from scratch
+            ```
         """
         self._check_open()
         self._blueprint_cache = enabled
         return self
 
     def configure_app(self, configure: Callable[[PyNestApp], object]) -> Self:
-        """Call ``configure(app)`` with the ``PyNestApp`` after its routes are registered
-        and before its lifespan starts: do here what your ``main.py`` does after
-        ``PyNestFactory.create`` (global filters, middleware, event handlers). Callbacks
+        """Call `configure(app)` with the `PyNestApp` after its routes are registered
+        and before its lifespan starts: do here what your `main.py` does after
+        `PyNestFactory.create` (global filters, middleware, event handlers). Callbacks
         run in the order given.
 
-        Example::
-
+        Example:
+            ```python
             builder.configure_app(lambda app: app.use_global_filters(AllExceptionsFilter()))
+            ```
         """
         self._check_open()
         if not callable(configure):
@@ -359,14 +374,15 @@ class TestingModuleBuilder:
         return self
 
     def app_options(self, **options: Any) -> Self:
-        """Keyword arguments for the module's ``FastAPI(...)``: exactly those of
-        ``PyNestFactory.create(AppModule, **kwargs)``. They win over what
-        ``Test.from_app`` carried over; a keyword ``FastAPI`` does not take is a
-        :class:`UsageError`. Calls add up; the last value of a keyword wins.
+        """Keyword arguments for the module's `FastAPI(...)`: exactly those of
+        `PyNestFactory.create(AppModule, **kwargs)`. They win over what
+        `Test.from_app` carried over; a keyword `FastAPI` does not take is a
+        `UsageError`. Calls add up; the last value of a keyword wins.
 
-        Example::
-
+        Example:
+            ```python
             builder.app_options(title="Items API", version="2.0.0", debug=True)
+            ```
         """
         self._check_open()
         self._app_options.update(options)
@@ -375,15 +391,16 @@ class TestingModuleBuilder:
     def override_dependency(
         self, dependency: Callable[..., Any], replacement: Callable[..., Any]
     ) -> Self:
-        """Call ``replacement`` wherever this module's routes ``Depends(dependency)``
-        (a function, a class, a bound method such as ``config.get_db``, a generator),
-        through this module's FastAPI ``dependency_overrides``; other apps keep the real
-        one. A dependency no route uses is an :class:`UnknownOverrideError` at compile
-        time. A replacement class is counted in ``module.constructions``.
+        """Call `replacement` wherever this module's routes `Depends(dependency)`
+        (a function, a class, a bound method such as `config.get_db`, a generator),
+        through this module's FastAPI `dependency_overrides`; other apps keep the real
+        one. A dependency no route uses is an `UnknownOverrideError` at compile
+        time. A replacement class is counted in `module.constructions`.
 
-        Example::
-
+        Example:
+            ```python
             builder.override_dependency(config.get_db, fake_get_db)
+            ```
         """
         self._check_open()
         self._dependencies.add(dependency, replacement)
@@ -408,7 +425,7 @@ class TestingModuleBuilder:
         return self
 
     def _extend(self, extension: ModuleExtension) -> Self:
-        """Wire a feature into the module's life (see :mod:`nest_testing._extensions`)."""
+        """Wire a feature into the module's life (see `nest_testing._extensions`)."""
         self._check_open()
         self._extensions.append(extension)
         return self
@@ -431,14 +448,15 @@ class TestingModuleBuilder:
 
     def compile(self, *, init: bool = True) -> TestingModule:
         """Build the testing module on an event loop of its own (in a background thread):
-        lifecycle hooks, requests through ``module.client`` and shutdown hooks all run on
-        that one loop. With ``init=False`` the providers are built but no lifecycle hook
-        runs and no app is served until ``module.init()`` (arrange mocks in between, as
-        with NestJS's ``app.init()``); closed without ``init()``, no shutdown hook runs.
+        lifecycle hooks, requests through `module.client` and shutdown hooks all run on
+        that one loop. With `init=False` the providers are built but no lifecycle hook
+        runs and no app is served until `module.init()` (arrange mocks in between, as
+        with NestJS's `app.init()`); closed without `init()`, no shutdown hook runs.
 
-        Example::
-
+        Example:
+            ```python
             module = Test.create_testing_module(imports=[AppModule]).compile()
+            ```
         """
         try:
             module = self._prepare()
@@ -451,12 +469,13 @@ class TestingModuleBuilder:
 
     async def compile_async(self, *, init: bool = True) -> TestingModule:
         """Build the testing module on the running event loop (the test's own), served by
-        ``module.async_client()``; close it with ``await module.aclose()``. With
-        ``init=False``, as for :meth:`compile`; then ``await module.ainit()``.
+        `module.async_client()`; close it with `await module.aclose()`. With
+        `init=False`, as for `compile`; then `await module.ainit()`.
 
-        Example::
-
+        Example:
+            ```python
             module = await Test.create_testing_module(imports=[AppModule]).compile_async()
+            ```
         """
         try:
             module = self._prepare()
@@ -503,13 +522,14 @@ class TestingModuleBuilder:
 
 
 class Test:
-    """Entry point, as in ``@nestjs/testing``.
+    """Entry point, as in `@nestjs/testing`.
 
-    Example::
-
+    Example:
+        ```python
         from nest_testing import Test
 
         module = Test.create_testing_module(imports=[AppModule]).compile()
+        ```
     """
 
     __test__ = False  # not a pytest test class
@@ -523,11 +543,12 @@ class Test:
         exports: Sequence[Any] = (),
     ) -> TestingModuleBuilder:
         """Start a testing module whose root imports, provides and declares what is given
-        (the same keys as ``@Module``).
+        (the same keys as `@Module`).
 
-        Example::
-
+        Example:
+            ```python
             builder = Test.create_testing_module(imports=[AppModule])
+            ```
         """
         return TestingModuleBuilder(
             imports=imports, providers=providers, controllers=controllers, exports=exports
@@ -535,17 +556,18 @@ class Test:
 
     @staticmethod
     def from_app(app: PyNestApp) -> TestingModuleBuilder:
-        """Start a testing module of the deployed ``PyNestApp`` (the ``app`` your
-        ``app_module.py`` made with ``PyNestFactory.create``): built from its root module,
-        with every override the builder offers, and with what its ``http_server`` was
+        """Start a testing module of the deployed `PyNestApp` (the `app` your
+        `app_module.py` made with `PyNestFactory.create`): built from its root module,
+        with every override the builder offers, and with what its `http_server` was
         given outside the modules (settings, middleware, exception handlers, event
         handlers, lifespan, extra routes). The production app is not changed.
 
-        Example::
-
+        Example:
+            ```python
             from src.app_module import app
 
             module = Test.from_app(app).override_dependency(config.get_db, fake_db).compile()
+            ```
         """
         builder = TestingModuleBuilder(imports=[root_module_of(app)])
         return builder._extend(DeployedApp(app))

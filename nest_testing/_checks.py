@@ -2,9 +2,9 @@
 
 In order: no import cycles (before PyNest registers, since PyNest would recurse), every
 override names something the graph has, PyNest's own cycle and encapsulation checks
-(skipped when this exact graph passed them before, see :mod:`nest_testing._blueprints`),
+(skipped when this exact graph passed them before, see `nest_testing._blueprints`),
 and, in strict mode, no class built implicitly. Each check decides only whether the
-graph is acceptable; the texts are in :mod:`nest_testing._graph_errors`. Nothing here
+graph is acceptable; the texts are in `nest_testing._graph_errors`. Nothing here
 builds an instance or changes the graph.
 """
 
@@ -60,8 +60,8 @@ def check_overrides(
 
 
 def check_auto_mock(topology: Topology, plan: Plan) -> None:
-    """Every token in ``use_auto_mock(exclude=[...])`` is provided (as a token, or as the
-    class of a ``useClass`` provider)."""
+    """Every token in `use_auto_mock(exclude=[...])` is provided (as a token, or as the
+    class of a `useClass` provider)."""
     if plan.auto_mock is None:
         return
     classes = {d.use_class for found in topology.descriptors.values() for d in found}
@@ -103,8 +103,8 @@ def check_module_overrides(
 
 
 def _affected(topology: Topology, old: type, importers: set[type]) -> list[ModuleRef]:
-    """The modules that saw what ``old`` exports: its importers, the importers of those
-    that re-export it, and, when ``old`` is global, every module."""
+    """The modules that saw what `old` exports: its importers, the importers of those
+    that re-export it, and, when `old` is global, every module."""
     if getattr(old, "__is_global__", False):
         return list(topology.refs)
     affected = set(importers)
@@ -123,7 +123,7 @@ def _affected(topology: Topology, old: type, importers: set[type]) -> list[Modul
 def refuse_unknown_exports(topology: Topology) -> None:
     """Strict mode: every export is the module's own provider, a token one of its
     imports exports, or a module it imports (NestJS refuses anything else with
-    ``UnknownExportException``; PyNest accepts it, and an importer injecting the token
+    `UnknownExportException`; PyNest accepts it, and an importer injecting the token
     then fails far from the cause, or gets an implicit instance)."""
     by_class = {ref.metatype: ref for ref in topology.refs}
     unknown: list[tuple[ModuleRef, object]] = []
@@ -153,7 +153,7 @@ def validate(
     *,
     cached: bool,
 ) -> None:
-    """PyNest's cycle and encapsulation checks; with ``cached``, skipped when this exact
+    """PyNest's cycle and encapsulation checks; with `cached`, skipped when this exact
     graph passed them before."""
     if not cached:
         _run_validation(modules, validate_dependency_graph, topology)
@@ -190,7 +190,7 @@ def refuse_implicit(
 ) -> None:
     """Strict mode: name every class the injector would build implicitly, in one error
     (the injector would stop at the first; a user fixing a module wants the full list).
-    ``offered(token)`` asks the mocker, when set; what it supplies needs nothing further.
+    `offered(token)` asks the mocker, when set; what it supplies needs nothing further.
     """
     missing: list[tuple[tuple[str, ...], str, Hashable]] = []
     queue = deque(

@@ -1,11 +1,11 @@
-"""PyNest CLI apps in a testing module: ``module.cli`` and ``module.invoke([...])``.
+"""PyNest CLI apps in a testing module: `module.cli` and `module.invoke([...])`.
 
-PyNest's ``CLIAppFactory.create(AppModule)`` builds a container of its own and a
-``click.Group("main")`` with one group per ``@CliController``. Here the same group is
-built by PyNest's own factory methods (``_resolve_instance``, ``_build_cli_group``) from
+PyNest's `CLIAppFactory.create(AppModule)` builds a container of its own and a
+`click.Group("main")` with one group per `@CliController`. Here the same group is
+built by PyNest's own factory methods (`_resolve_instance`, `_build_cli_group`) from
 the *testing module's* container, so overrides, mocks, spies and construction counts
 apply; async commands run on the module's event loop instead of a throwaway
-``asyncio.run``. This module does not run the HTTP app and does not parse arguments
+`asyncio.run`. This module does not run the HTTP app and does not parse arguments
 (click does).
 """
 
@@ -27,15 +27,15 @@ _INSTANCES: weakref.WeakKeyDictionary[Any, dict[type, Any]] = weakref.WeakKeyDic
 
 
 def is_cli_controller(cls: type) -> bool:
-    """Whether ``cls`` is a ``@CliController`` (it carries the click group PyNest made)."""
+    """Whether `cls` is a `@CliController` (it carries the click group PyNest made)."""
     return isinstance(getattr(cls, "_cli_group", None), click.Group)
 
 
 def cli_controller_instance(container: Any, cls: type) -> Any:
-    """The one instance of a ``@CliController`` for this container, built as
-    ``CLIAppFactory`` builds it: each annotated ``__init__`` parameter from
-    ``container.get``. (The injector cannot build it: PyNest's ``@CliController`` does
-    not make its ``__init__`` injectable, which is why ``PyNestFactory.create`` fails on
+    """The one instance of a `@CliController` for this container, built as
+    `CLIAppFactory` builds it: each annotated `__init__` parameter from
+    `container.get`. (The injector cannot build it: PyNest's `@CliController` does
+    not make its `__init__` injectable, which is why `PyNestFactory.create` fails on
     such an app.)"""
     instances = _INSTANCES.setdefault(container, {})
     if cls not in instances:
@@ -44,7 +44,7 @@ def cli_controller_instance(container: Any, cls: type) -> Any:
 
 
 class _TestingCLIFactory(CLIAppFactory):  # type: ignore[misc]  # PyNest is untyped
-    """PyNest's factory, running async commands through ``run``."""
+    """PyNest's factory, running async commands through `run`."""
 
     def __init__(self, run: Callable[[Callable[..., Coroutine[Any, Any, Any]]], Any]) -> None:
         super().__init__()
@@ -58,7 +58,7 @@ class _TestingCLIFactory(CLIAppFactory):  # type: ignore[misc]  # PyNest is unty
 
 
 def build_cli(container: Any, portal: anyio.from_thread.BlockingPortal | None) -> click.Group:
-    """The ``click.Group("main")`` ``CLIAppFactory.create`` builds, from ``container``."""
+    """The `click.Group("main")` `CLIAppFactory.create` builds, from `container`."""
 
     def run(command: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         if portal is None:
@@ -88,7 +88,7 @@ def build_cli(container: Any, portal: anyio.from_thread.BlockingPortal | None) -
 
 
 def invoke(group: click.Group, args: Sequence[str], **kwargs: Any) -> Result:
-    """``CliRunner().invoke(group, args, **kwargs)``, output captured."""
+    """`CliRunner().invoke(group, args, **kwargs)`, output captured."""
     if isinstance(args, str):
         raise UsageError(
             f"module.invoke() expects the arguments as a list, e.g. {args.split()!r}, "

@@ -1,10 +1,10 @@
 """HTTP clients that reach a testing module on the module's own event loop.
 
-A module from ``compile()`` lives on a loop in a background thread (an anyio blocking
+A module from `compile()` lives on a loop in a background thread (an anyio blocking
 portal), as under uvicorn: startup hooks, every request and shutdown hooks run there.
-Its ``TestClient`` is handed that portal instead of starting a loop of its own, and its
-``async_client()`` forwards each request to that loop. A module from
-``compile_async()`` lives on the test's own loop and is served there directly.
+Its `TestClient` is handed that portal instead of starting a loop of its own, and its
+`async_client()` forwards each request to that loop. A module from
+`compile_async()` lives on the test's own loop and is served there directly.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 def sync_client(
     app: ASGIApp, portal: BlockingPortal, *, raise_server_exceptions: bool = True
 ) -> TestClient:
-    """A starlette ``TestClient`` that runs ``app`` on ``portal``'s loop; without
-    ``raise_server_exceptions``, an unhandled exception is a 500 response."""
+    """A starlette `TestClient` that runs `app` on `portal`'s loop; without
+    `raise_server_exceptions`, an unhandled exception is a 500 response."""
     client = _module_test_client()(app, raise_server_exceptions=raise_server_exceptions)
     # TestClient uses `portal` when it is set (its own __enter__ sets it); the lifespan
     # is already running on that loop, entered by the testing module.
@@ -46,7 +46,7 @@ CLIENT_ADDRESS = ("testclient", 50000)
 
 def asgi_transport(app: ASGIApp, *, raise_app_exceptions: bool = True) -> httpx2.ASGITransport:
     """httpx2's ASGI transport, presenting the TestClient's client address; without
-    ``raise_app_exceptions``, an unhandled exception is a 500 response."""
+    `raise_app_exceptions`, an unhandled exception is a 500 response."""
     return httpx2.ASGITransport(
         app=app, client=CLIENT_ADDRESS, raise_app_exceptions=raise_app_exceptions
     )
@@ -72,11 +72,12 @@ def _module_test_client() -> type[TestClient]:
                 )
             return super().send(*args, **kwargs)
 
+    ModuleTestClient.__qualname__ = "ModuleTestClient"  # as tracebacks show it
     return ModuleTestClient
 
 
 class PortalTransport(httpx2.AsyncBaseTransport):
-    """Sends requests from any event loop to an ASGI app living on ``portal``'s loop."""
+    """Sends requests from any event loop to an ASGI app living on `portal`'s loop."""
 
     def __init__(
         self, app: ASGIApp, portal: BlockingPortal, *, raise_app_exceptions: bool = True
@@ -93,7 +94,7 @@ class PortalTransport(httpx2.AsyncBaseTransport):
 
 
 def async_client(transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncClient:
-    """An ``httpx2.AsyncClient`` over ``transport``, addressed and redirected like the
+    """An `httpx2.AsyncClient` over `transport`, addressed and redirected like the
     TestClient, so a test reads the same with either client."""
     return httpx2.AsyncClient(
         transport=transport,
@@ -104,8 +105,8 @@ def async_client(transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncClient:
 
 
 class AsyncClientBlock:
-    """What ``module.async_client()`` returns: an async context manager whose block
-    holds an ``httpx2.AsyncClient``. Used any other way (awaited, or called like the
+    """What `module.async_client()` returns: an async context manager whose block
+    holds an `httpx2.AsyncClient`. Used any other way (awaited, or called like the
     client), it says how to write it instead of failing inside contextlib."""
 
     def __init__(

@@ -1,17 +1,17 @@
-"""Constructor plans: how the injector calls a class's ``__init__``, worked out once.
+"""Constructor plans: how the injector calls a class's `__init__`, worked out once.
 
-The injector's ``ClassProvider`` builds each object with ``Injector.create_object``:
-``cls.__new__(cls)``, then ``call_with_injection(cls.__init__, self_=instance)``, which
-for every object it builds asks ``get_bindings`` (type hints, for classes without
-``@inject``) and ``inspect.signature(...).bind_partial`` which parameters the instance
+The injector's `ClassProvider` builds each object with `Injector.create_object`:
+`cls.__new__(cls)`, then `call_with_injection(cls.__init__, self_=instance)`, which
+for every object it builds asks `get_bindings` (type hints, for classes without
+`@inject`) and `inspect.signature(...).bind_partial` which parameters the instance
 fills and which the injector must provide. For a given class the answer never changes;
 profiling a 100 x 20 app put it at a third of building the providers.
 
-:class:`PlannedClassProvider` keeps that answer per class (a *plan*, bounded LRU) and
-builds as ``create_object`` does with it: ``__new__``, the injector's own
-``args_to_inject`` (its cycle detection, its lock, its errors), then ``__init__``. It is
+`PlannedClassProvider` keeps that answer per class (a *plan*, bounded LRU) and
+builds as `create_object` does with it: `__new__`, the injector's own
+`args_to_inject` (its cycle detection, its lock, its errors), then `__init__`. It is
 used when the blueprint cache is on; with the cache off, every object is built by the
-injector's ``ClassProvider``.
+injector's `ClassProvider`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from injector import Injector, Provider, get_bindings
 
 @functools.lru_cache(maxsize=4096)  # bounded: classes made at run time must not pile up
 def _needed(cls: type, init: Any) -> dict[str, Any]:
-    """What ``call_with_injection(init, self_=instance)`` injects: the bindings of
-    ``init`` less the parameter the instance is bound to."""
+    """What `call_with_injection(init, self_=instance)` injects: the bindings of
+    `init` less the parameter the instance is bound to."""
     bindings = get_bindings(init)
     if not bindings:
         return {}
@@ -35,7 +35,7 @@ def _needed(cls: type, init: Any) -> dict[str, Any]:
 
 
 class PlannedClassProvider(Provider[Any]):
-    """Builds ``cls`` as the injector's ``ClassProvider`` does, from a constructor plan."""
+    """Builds `cls` as the injector's `ClassProvider` does, from a constructor plan."""
 
     def __init__(self, cls: type) -> None:
         self._cls: Any = cls  # Any: mypy cannot type __new__/__init__ of an arbitrary class

@@ -1,19 +1,19 @@
 """PyNest's container, subclassed for testing: only the seams PyNest calls.
 
-A :class:`TestingContainer` is a ``PyNestContainer`` whose overrides of PyNest's own
-methods (``add_module`` through :meth:`~TestingContainer.add_root`, ``build``, ``get``,
+A `TestingContainer` is a `PyNestContainer` whose overrides of PyNest's own
+methods (`add_module` through `TestingContainer.add_root`, `build`, `get`,
 the lifecycle passes) add what a test needs:
 
 - modules are compiled with the testing module's plan applied (a per-container copy;
-  nothing shared is mutated, see :mod:`nest_testing._plan`);
-- the injector is a :class:`~nest_testing._injector.TestingInjector` (counting, strict
-  mode, path-naming errors), bound by :mod:`nest_testing._binding`; async override
+  nothing shared is mutated, see `nest_testing._plan`);
+- the injector is a `nest_testing._injector.TestingInjector` (counting, strict
+  mode, path-naming errors), bound by `nest_testing._binding`; async override
   factories are awaited on the module's own loop;
-- hook receivers and failures are recorded in a :class:`~nest_testing._lifecycle.HookBook`.
+- hook receivers and failures are recorded in a `nest_testing._lifecycle.HookBook`.
 
 It must not grow the jobs it delegates: where things are in the graph is the
-:class:`~nest_testing._topology.Topology`, graph checks are :mod:`nest_testing._checks`,
-error texts :mod:`nest_testing._graph_errors`. Module registration order, the cycle and
+`nest_testing._topology.Topology`, graph checks are `nest_testing._checks`,
+error texts `nest_testing._graph_errors`. Module registration order, the cycle and
 encapsulation checks, lifecycle hook order and concurrency are PyNest's own code.
 """
 
@@ -51,7 +51,7 @@ _STATUSES = {"override": "overridden", "mock": "mocked", "spy": "spied"}
 
 
 class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is untyped
-    """``PyNestContainer`` with overrides, counting, strict mode and path-naming errors."""
+    """`PyNestContainer` with overrides, counting, strict mode and path-naming errors."""
 
     __test__ = False  # not a pytest test class
 
@@ -78,7 +78,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def add_root(self, root: type) -> None:
         """Register the testing root module and everything it imports (PyNest's
-        ``add_module``); then check the overrides against what was registered."""
+        `add_module`); then check the overrides against what was registered."""
         _checks.refuse_import_cycles(root, self._plan)
         self.add_module(root)
         ref = next(r for r in self._modules.values() if r.metatype is root)
@@ -100,14 +100,14 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     @property
     def modules(self) -> dict[str, ModuleRef]:
-        """PyNest's registered modules (none while :meth:`modules_hidden`)."""
+        """PyNest's registered modules (none while `modules_hidden`)."""
         return {} if self._modules_hidden else self._modules
 
     @contextmanager
     def modules_hidden(self) -> Iterator[None]:
-        """PyNestApp registers routes by walking ``container.modules`` with PyNest's
+        """PyNestApp registers routes by walking `container.modules` with PyNest's
         RoutesResolver; while a testing module registers them with a resolver of its own
-        (see :mod:`nest_testing._route_templates`), that walk finds nothing."""
+        (see `nest_testing._route_templates`), that walk finds nothing."""
         self._modules_hidden = True
         try:
             yield
@@ -122,7 +122,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     # ── what the registered graph provides ──────────────────────────────────
 
     def descriptors_for(self, token: object) -> list[ProviderDescriptor]:
-        """Every descriptor that provides ``token``, in module registration order;
+        """Every descriptor that provides `token`, in module registration order;
         controllers included, as the singletons PyNest binds them as."""
         topology = self.topology
         try:
@@ -134,9 +134,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return found
 
     def value_dropped(self, token: object) -> bool:
-        """Whether the app provides ``token`` only as ``useValue: None``, which PyNest
+        """Whether the app provides `token` only as `useValue: None`, which PyNest
         drops (so the injector builds a class token implicitly, per consumer). An
-        ``override_provider(token, None)`` is honoured, so it is not dropped."""
+        `override_provider(token, None)` is honoured, so it is not dropped."""
         replacement = self._replacements.get(token)
         if replacement is not None and replacement.value_is_none:
             return False
@@ -150,25 +150,25 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         )
 
     def replacement_kind(self, token: Hashable) -> str | None:
-        """``"override"``, ``"mock"`` or ``"spy"`` when the builder replaced ``token``."""
+        """`"override"`, `"mock"` or `"spy"` when the builder replaced `token`."""
         replacement = self._replacements.get(token)
         if replacement is None:
             return "mock" if token in self._compiler.auto_mocked else None
         return replacement.kind
 
     def statuses(self) -> dict[Hashable, str]:
-        """Each replaced token -> ``"overridden"``, ``"mocked"`` or ``"spied"``."""
+        """Each replaced token -> `"overridden"`, `"mocked"` or `"spied"`."""
         status = {token: _STATUSES[r.kind] for token, r in self._replacements.items()}
         status.update(dict.fromkeys(self.mocks, "mocked"))
         return status
 
     @property
     def mocker(self) -> Callable[[Any], Any] | None:
-        """The builder's ``use_mocker`` factory, if any."""
+        """The builder's `use_mocker` factory, if any."""
         return self._plan.mocker
 
     def supplied_by_mocker(self, token: object) -> bool:
-        """Whether ``use_mocker``'s factory supplied ``token`` (which no module registers)."""
+        """Whether `use_mocker`'s factory supplied `token` (which no module registers)."""
         try:
             return token in self.mocks and token not in self.topology.descriptors
         except TypeError:  # an unhashable token was never supplied
@@ -238,9 +238,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
 
     def instantiate(self) -> None:
         """Build every singleton provider, module by module, as PyNest's first startup
-        pass would, but call no hook (``compile(init=False)``). Transients are left for
-        the passes of ``init()``, and controllers for its route registration, so what
-        is built, and when, matches ``compile()``."""
+        pass would, but call no hook (`compile(init=False)`). Transients are left for
+        the passes of `init()`, and controllers for its route registration, so what
+        is built, and when, matches `compile()`."""
         topology = self.topology
         for ref in self._modules.values():
             with self.resolving_for(topology.path_of(ref)):
@@ -273,7 +273,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return instance
 
     def _aliased(self, token: Any) -> Any:
-        """The token an alias (``useExisting``) stands for, following chains: a hook that
+        """The token an alias (`useExisting`) stands for, following chains: a hook that
         raises is named after the provider that built the instance, not an alias of it."""
         seen = {token}
         while (target := self._alias_targets.get(token)) is not None and target not in seen:
@@ -367,7 +367,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             book.timed_out(instance, method_name, timeout)
 
     def overdue_hook(self, seconds: float) -> tuple[tuple[str, ...], str] | None:
-        """A hook running for longer than ``seconds`` (path of its receiver, method)."""
+        """A hook running for longer than `seconds` (path of its receiver, method)."""
         return self._book.overdue(seconds)
 
     async def shutdown_lifecycle(self, signal: str | None = None) -> None:

@@ -1,10 +1,10 @@
-"""``builder.override_dependency(dependency, replacement)``: FastAPI ``Depends`` overrides.
+"""`builder.override_dependency(dependency, replacement)`: FastAPI `Depends` overrides.
 
-Routes of real PyNest apps take ``session = Depends(config.get_db)``: a function of a
+Routes of real PyNest apps take `session = Depends(config.get_db)`: a function of a
 module-level object, out of reach of the container. FastAPI's own testing seam,
-``app.dependency_overrides``, replaces it per app; this module checks that the
+`app.dependency_overrides`, replaces it per app; this module checks that the
 dependency is one the module's routes use and puts the replacement there, in this
-module's app only. It does not count constructions (``_depends.count_depends``, which
+module's app only. It does not count constructions (`_depends.count_depends`, which
 runs after it, builds a replacement class through the counter).
 """
 
@@ -25,8 +25,8 @@ from nest_testing.errors import UnknownOverrideError, UsageError
 
 
 def dependencies_in_use(app: FastAPI) -> list[Callable[..., Any]]:
-    """Every callable used as a ``Depends()`` on the app's routes, at any depth, in route
-    order; PyNest's per-route guard functions left out (``override_guard`` is for those)."""
+    """Every callable used as a `Depends()` on the app's routes, at any depth, in route
+    order; PyNest's per-route guard functions left out (`override_guard` is for those)."""
     found: dict[Any, None] = {}
     for route in app.routes:
         if isinstance(route, (APIRoute, APIWebSocketRoute)):
@@ -38,14 +38,14 @@ def dependencies_in_use(app: FastAPI) -> list[Callable[..., Any]]:
 
 
 def _name(dependency: object) -> str:
-    """``get_db``, ``OrmProvider.get_db``, ``Marker``: as the user wrote it, without the
-    ``<locals>`` of a function defined in a test."""
+    """`get_db`, `OrmProvider.get_db`, `Marker`: as the user wrote it, without the
+    `<locals>` of a function defined in a test."""
     return token_name(dependency).rpartition("<locals>.")[2]
 
 
 class DependencyOverrides(ModuleExtension):
-    """The builder's ``override_dependency`` calls, applied when the app is finished
-    (routes added by ``configure_app`` callbacks and ``Test.from_app`` are there)."""
+    """The builder's `override_dependency` calls, applied when the app is finished
+    (routes added by `configure_app` callbacks and `Test.from_app` are there)."""
 
     def __init__(self) -> None:
         self._overrides: dict[Any, Callable[..., Any]] = {}

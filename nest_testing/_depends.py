@@ -1,8 +1,8 @@
-"""Counting what FastAPI builds per request: ``Depends(SomeClass)`` on the module's routes.
+"""Counting what FastAPI builds per request: `Depends(SomeClass)` on the module's routes.
 
 FastAPI calls the class itself for each request. To count those constructions without
 patching the class, each such class gets an entry in *this app's*
-``dependency_overrides`` (FastAPI's own testing seam): a function with the class's
+`dependency_overrides` (FastAPI's own testing seam): a function with the class's
 signature that builds the instance exactly as FastAPI would and records it. The OpenAPI
 schema is computed from the routes, not from overrides, so it is unchanged.
 """
@@ -22,7 +22,7 @@ from nest_testing._ledger import Ledger
 
 
 def depends_classes(app: FastAPI) -> list[type]:
-    """Every class used as a ``Depends()`` callable on the app's routes, at any depth."""
+    """Every class used as a `Depends()` callable on the app's routes, at any depth."""
     found: dict[type, None] = {}
     for route in app.routes:
         if isinstance(route, (APIRoute, APIWebSocketRoute)):
@@ -33,7 +33,7 @@ def depends_classes(app: FastAPI) -> list[type]:
 
 
 def walk_dependants(dependant: Dependant) -> Iterator[Dependant]:
-    """The dependants under ``dependant``, at any depth, depth first."""
+    """The dependants under `dependant`, at any depth, depth first."""
     for sub in dependant.dependencies:
         yield sub
         yield from walk_dependants(sub)
@@ -42,11 +42,11 @@ def walk_dependants(dependant: Dependant) -> Iterator[Dependant]:
 def count_depends(
     app: FastAPI, ledger: Ledger, replaced: Callable[[type], Callable[[], Any] | None]
 ) -> list[type]:
-    """Route every ``Depends(SomeClass)`` of ``app`` through a counting builder.
+    """Route every `Depends(SomeClass)` of `app` through a counting builder.
 
-    A class the testing module overrides or mocks is not built at all: ``Depends`` gets
-    what every other consumer gets, from ``replaced(cls)``, so a replacement reaches
-    consumers over HTTP too. Classes the user already put in ``app.dependency_overrides``
+    A class the testing module overrides or mocks is not built at all: `Depends` gets
+    what every other consumer gets, from `replaced(cls)`, so a replacement reaches
+    consumers over HTTP too. Classes the user already put in `app.dependency_overrides`
     are left alone, but a *replacement* there that is a class is built per request by
     FastAPI, so it is built through the counter too. Returns the classes FastAPI now
     builds through the counter.

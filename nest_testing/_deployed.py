@@ -1,13 +1,13 @@
-"""``Test.from_app(app)``: what the deployed ``PyNestApp`` was given outside its modules.
+"""`Test.from_app(app)`: what the deployed `PyNestApp` was given outside its modules.
 
-A user's ``app_module.py`` ends with ``app = PyNestFactory.create(AppModule, title=...,
-debug=True)`` and then configures ``app.get_server()``: middleware, exception handlers,
+A user's `app_module.py` ends with `app = PyNestFactory.create(AppModule, title=...,
+debug=True)` and then configures `app.get_server()`: middleware, exception handlers,
 startup handlers, a route or two. None of that is in the module graph. This module
 snapshots it from the production app's FastAPI object and re-applies it to a testing
-module's own, fresh FastAPI app, as a :class:`~nest_testing._extensions.ModuleExtension`.
+module's own, fresh FastAPI app, as a `nest_testing._extensions.ModuleExtension`.
 
 It reads the production app and never changes it: the FastAPI settings are read back
-from the attributes ``FastAPI.__init__`` stores them in (for each of its parameters),
+from the attributes `FastAPI.__init__` stores them in (for each of its parameters),
 lists and dicts are copied, route objects that know their app are rebound to the new
 app. It does not build the module graph (the builder does, from the app's root module)
 and does not copy what the app did to objects outside the app.
@@ -62,17 +62,17 @@ _FASTAPI_DEFAULT_HANDLERS = {
 
 
 def unknown_fastapi_parameters() -> list[str]:
-    """Parameters of this FastAPI's ``__init__`` that :class:`DeployedApp` does not know
+    """Parameters of this FastAPI's `__init__` that `DeployedApp` does not know
     how to recover (empty on the FastAPI this release was checked against)."""
     handled = {*_ON_APP, *_ON_ROUTER, *_DERIVED, *NOT_PASSED}
     return [name for name in fastapi_parameters() if name not in handled]
 
 
 def root_module_of(app: object, method: str = "Test.from_app") -> type:
-    """The root ``@Module`` class the ``PyNestApp`` was created from.
+    """The root `@Module` class the `PyNestApp` was created from.
 
-    ``PyNestContainer.add_module`` registers a module's imports before the module
-    itself, so the module ``PyNestFactory.create`` was given is the last one registered.
+    `PyNestContainer.add_module` registers a module's imports before the module
+    itself, so the module `PyNestFactory.create` was given is the last one registered.
     """
     if not isinstance(app, PyNestApp):
         raise UsageError(
@@ -88,7 +88,7 @@ def root_module_of(app: object, method: str = "Test.from_app") -> type:
 
 
 def _pynest_route_count(app: PyNestApp) -> int:
-    """How many routes PyNest's ``RoutesResolver.register_routes`` added to the app: one
+    """How many routes PyNest's `RoutesResolver.register_routes` added to the app: one
     per HTTP method of each distinct controller, one per distinct websocket gateway.
     Counted from the classes, so nothing of the production app is touched."""
     controllers: set[type] = set()
@@ -113,13 +113,13 @@ def _pynest_route_count(app: PyNestApp) -> int:
 
 
 def _is_setup_route(route: BaseRoute) -> bool:
-    """A route ``FastAPI.setup()`` added (OpenAPI, docs, redoc): the new app makes its own."""
+    """A route `FastAPI.setup()` added (OpenAPI, docs, redoc): the new app makes its own."""
     endpoint = getattr(route, "endpoint", None)
     return str(getattr(endpoint, "__qualname__", "")).startswith("FastAPI.setup.<locals>.")
 
 
 def extra_routes(app: PyNestApp) -> list[BaseRoute]:
-    """The routes added on ``http_server`` directly, after PyNest registered its own."""
+    """The routes added on `http_server` directly, after PyNest registered its own."""
     routes = [r for r in app.http_server.router.routes if not _is_setup_route(r)]
     pynest = _pynest_route_count(app)
     if any(not isinstance(r, (APIRoute, APIWebSocketRoute)) for r in routes[:pynest]):
@@ -141,12 +141,12 @@ def _closure(function: Any) -> dict[str, Any]:
 
 
 def user_lifespan(app: PyNestApp) -> Callable[..., Any] | None:
-    """The ``lifespan=`` the app was created with, or ``None``.
+    """The `lifespan=` the app was created with, or `None`.
 
-    ``PyNestApp`` wraps ``router.lifespan_context`` (to close the container at shutdown)
-    and each ``include_router`` merges the included router's lifespan on top. Under all
-    of that is the context FastAPI made from the ``lifespan`` argument, or its default
-    one that runs the ``on_startup`` / ``on_shutdown`` handlers.
+    `PyNestApp` wraps `router.lifespan_context` (to close the container at shutdown)
+    and each `include_router` merges the included router's lifespan on top. Under all
+    of that is the context FastAPI made from the `lifespan` argument, or its default
+    one that runs the `on_startup` / `on_shutdown` handlers.
     """
     default = fastapi.routing._DefaultLifespan
     context: Any = app.http_server.router.lifespan_context
@@ -172,9 +172,9 @@ def user_lifespan(app: PyNestApp) -> Callable[..., Any] | None:
 
 
 def _rebound(route: BaseRoute, http_server: FastAPI) -> BaseRoute:
-    """``route`` as a route of ``http_server``: FastAPI routes resolve dependency
+    """`route` as a route of `http_server`: FastAPI routes resolve dependency
     overrides through their app, so they get a request handler of their own; the
-    others (``Route``, ``Mount``, ``WebSocketRoute``) hold nothing of the app."""
+    others (`Route`, `Mount`, `WebSocketRoute`) hold nothing of the app."""
     if isinstance(route, APIRoute):
         clone = copy.copy(route)
         clone.dependency_overrides_provider = http_server

@@ -1,7 +1,7 @@
 """Test doubles: autospec'd mocks of providers, and spies around real ones.
 
-How a mock or a spy of one provider is made (``unittest.mock`` underneath) and the
-read-only ``module.mocks`` / ``module.spies`` views. Which provider gets a double is
+How a mock or a spy of one provider is made (`unittest.mock` underneath) and the
+read-only `module.mocks` / `module.spies` views. Which provider gets a double is
 the plan's business, where it is bound the container's; nothing here touches either.
 """
 
@@ -17,12 +17,12 @@ from nest_testing.errors import UnknownTokenError
 
 
 def autospec(cls: type, attrs: dict[str, Any]) -> Any:
-    """An instance mock of ``cls``: methods keep their signatures, async methods are
-    ``AsyncMock``, unknown attributes raise ``AttributeError``, and nothing the class
+    """An instance mock of `cls`: methods keep their signatures, async methods are
+    `AsyncMock`, unknown attributes raise `AttributeError`, and nothing the class
     lacks (lifecycle hooks included) is faked into existence.
 
-    ``attrs`` preconfigures it as ``Mock.configure_mock`` does:
-    ``{"send.return_value": True, "name": "fake"}``.
+    `attrs` preconfigures it as `Mock.configure_mock` does:
+    `{"send.return_value": True, "name": "fake"}`.
     """
     double = mock.create_autospec(cls, instance=True)
     double.configure_mock(**attrs)
@@ -31,10 +31,10 @@ def autospec(cls: type, attrs: dict[str, Any]) -> Any:
 
 class Spy:
     """Behaves like the real instance (same results, same exceptions, attributes read and
-    written through), while every method call is recorded on a ``unittest.mock`` object:
-    ``spy.log.assert_called_with("hi")``.
+    written through), while every method call is recorded on a `unittest.mock` object:
+    `spy.log.assert_called_with("hi")`.
 
-    ``isinstance(spy, RealClass)`` holds, as it does for a spec'd mock.
+    `isinstance(spy, RealClass)` holds, as it does for a spec'd mock.
     """
 
     __slots__ = ("_nest_testing_methods", "_nest_testing_real")
@@ -72,20 +72,21 @@ class Spy:
 
 
 def spy_on(real: object) -> Any:
-    """A :class:`Spy` around ``real``."""
+    """A `Spy` around `real`."""
     return Spy(real)
 
 
 class Doubles(Mapping[Hashable, Any]):
-    """``module.mocks`` / ``module.spies``: token -> the double consumers received.
+    """`module.mocks` / `module.spies`: token -> the double consumers received.
 
-    A token without a double raises :class:`~nest_testing.UnknownTokenError` naming the
+    A token without a double raises `UnknownTokenError` naming the
     tokens that have one.
 
-    Example::
-
+    Example:
+        ```python
         module.mocks[EmailService].send.assert_awaited_once()
         module.spies[Logger].log.assert_called_with("started")
+        ```
     """
 
     def __init__(self, kind: str, plural: str, doubles: dict[Hashable, Any]) -> None:

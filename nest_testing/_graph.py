@@ -1,6 +1,6 @@
 """The dependency graph of a testing module: modules, providers, who needs whom.
 
-``module.graph`` and the strict-mode check read it; ``to_mermaid()`` draws it. It is
+`module.graph` and the strict-mode check read it; `to_mermaid()` draws it. It is
 computed from the registered modules (PyNest's compiled descriptors and the injector's
 own reading of constructors) and must never build or bind anything.
 """
@@ -25,24 +25,25 @@ from nest_testing.errors import UnknownTokenError
 class GraphNode:
     """A provider or controller in the graph.
 
-    ``kind`` is ``"provider"``, ``"controller"``, ``"implicit"`` (a class no module
-    registers, which the injector builds on demand) or ``"mocker"`` (a token no module
-    registers, supplied by ``use_mocker``); ``status`` is ``"real"``, ``"overridden"``,
-    ``"mocked"`` or ``"spied"``; ``module`` is the owning module's name (``None`` for
+    `kind` is `"provider"`, `"controller"`, `"implicit"` (a class no module
+    registers, which the injector builds on demand) or `"mocker"` (a token no module
+    registers, supplied by `use_mocker`); `status` is `"real"`, `"overridden"`,
+    `"mocked"` or `"spied"`; `module` is the owning module's name (`None` for
     implicit and mocker-supplied tokens).
 
-    ``scope`` is the scope PyNest gives the provider: the ``scope`` of a
-    ``{"provide": ..., "useClass": ..., "scope": ...}`` entry; ``Scope.SINGLETON`` for a
-    bare class in ``providers=[...]`` (PyNest ignores ``@Injectable(scope=...)``), for
+    `scope` is the scope PyNest gives the provider: the `scope` of a
+    `{"provide": ..., "useClass": ..., "scope": ...}` entry; `Scope.SINGLETON` for a
+    bare class in `providers=[...]` (PyNest ignores `@Injectable(scope=...)`), for
     controllers and for values, factories, aliases and doubles (one object is bound);
-    ``Scope.TRANSIENT`` for an implicit class (a new one per consumer). PyNest builds a
-    ``REQUEST`` provider anew for every injection, as a ``TRANSIENT`` one.
+    `Scope.TRANSIENT` for an implicit class (a new one per consumer). PyNest builds a
+    `REQUEST` provider anew for every injection, as a `TRANSIENT` one.
 
-    Example::
-
+    Example:
+        ```python
         node = module.graph.node(Logger)
         assert (node.kind, node.module, node.status) == ("provider", "CoreModule", "real")
         assert node.scope is Scope.SINGLETON
+        ```
     """
 
     token: Hashable
@@ -55,15 +56,16 @@ class GraphNode:
 
 @dataclass(frozen=True)
 class ModuleGraph:
-    """``module.graph``: what the testing module is made of.
+    """`module.graph`: what the testing module is made of.
 
-    Example::
-
+    Example:
+        ```python
         graph = module.graph
         assert graph.node(Logger).module == "CoreModule"
         assert ItemService in graph.dependents(Logger)
         assert graph.node(EmailService).status == "mocked"
         print(graph.to_mermaid())
+        ```
     """
 
     modules: Mapping[str, tuple[str, ...]]
@@ -71,11 +73,11 @@ class ModuleGraph:
     nodes: Mapping[Hashable, GraphNode]
     """Each token -> its node."""
     edges: tuple[tuple[Hashable, Hashable], ...] = field(default=())
-    """``(consumer, dependency)`` pairs: constructor parameters, factory ``inject``
-    lists and ``useExisting`` aliases."""
+    """`(consumer, dependency)` pairs: constructor parameters, factory `inject`
+    lists and `useExisting` aliases."""
 
     def node(self, token: Hashable) -> GraphNode:
-        """The node for ``token``."""
+        """The node for `token`."""
         try:
             return self.nodes[token]
         except KeyError:
@@ -84,12 +86,12 @@ class ModuleGraph:
             ) from None
 
     def dependencies(self, token: Hashable) -> list[Hashable]:
-        """What ``token`` injects."""
+        """What `token` injects."""
         self.node(token)
         return [dependency for consumer, dependency in self.edges if consumer == token]
 
     def dependents(self, token: Hashable) -> list[Hashable]:
-        """Who injects ``token``."""
+        """Who injects `token`."""
         self.node(token)
         return [consumer for consumer, dependency in self.edges if dependency == token]
 
@@ -145,7 +147,7 @@ def _shape(node: GraphNode) -> str:
 
 
 def effective_scope(descriptor: ProviderDescriptor) -> Scope:
-    """The scope PyNest binds ``descriptor`` with: only a class provider has one of its
+    """The scope PyNest binds `descriptor` with: only a class provider has one of its
     own; values, factories and aliases are bound to one object."""
     if descriptor.use_class is not None:
         return Scope(descriptor.scope)
@@ -160,10 +162,10 @@ def build_graph(
     names: Mapping[type, str],
     supplied: Iterable[Hashable] = (),
 ) -> ModuleGraph:
-    """The graph of registered modules (no instance is built); ``statuses`` marks the
-    replaced tokens (``"overridden"``, ``"mocked"``, ``"spied"``), ``names`` names each
-    module class (qualified where two share a name); ``supplied`` are the tokens
-    ``use_mocker`` answered for."""
+    """The graph of registered modules (no instance is built); `statuses` marks the
+    replaced tokens (`"overridden"`, `"mocked"`, `"spied"`), `names` names each
+    module class (qualified where two share a name); `supplied` are the tokens
+    `use_mocker` answered for."""
     modules: dict[str, tuple[str, ...]] = {}
     nodes: dict[Hashable, GraphNode] = {}
     edges: list[tuple[Hashable, Hashable]] = []
@@ -215,8 +217,8 @@ def build_graph(
 
 
 def injected_by(descriptor: ProviderDescriptor) -> list[Hashable]:
-    """What a provider injects: constructor parameters, a factory's ``inject`` list, the
-    target of an alias (``useExisting``)."""
+    """What a provider injects: constructor parameters, a factory's `inject` list, the
+    target of an alias (`useExisting`)."""
     found = list(_injected(descriptor.use_class)) if descriptor.use_class is not None else []
     found.extend(descriptor.inject or ())
     if descriptor.use_existing is not None:
@@ -230,7 +232,7 @@ def injected_by_controller(controller: type) -> list[Hashable]:
 
 
 def _injected(cls: type) -> list[Hashable]:
-    """What the injector passes to ``cls``'s constructor (injector's own reading)."""
+    """What the injector passes to `cls`'s constructor (injector's own reading)."""
     init = cls.__init__  # type: ignore[misc]  # the class's own constructor, as injector reads it
     return [
         dependency

@@ -1,9 +1,9 @@
 """The texts of errors about the module graph and its lifecycle, in one place.
 
 Each function takes what went wrong (tokens, modules, PyNest's own exception) and the
-:class:`~nest_testing._topology.Topology` for paths, and returns the error to raise,
+`Topology` for paths, and returns the error to raise,
 ready for a user at 2 a.m.: the path through the module graph, what is wrong, the fix.
-Nothing here decides *whether* something is wrong (see :mod:`nest_testing._checks`,
+Nothing here decides *whether* something is wrong (see `nest_testing._checks`,
 the container and the testing module); nothing here raises.
 """
 
@@ -136,7 +136,7 @@ def unknown_overrides(tokens: Sequence[Hashable], topology: Topology) -> Unknown
 def unknown_auto_mock_excludes(
     tokens: Sequence[Hashable], topology: Topology
 ) -> UnknownOverrideError:
-    """``use_auto_mock(exclude=[...])`` names what no module provides."""
+    """`use_auto_mock(exclude=[...])` names what no module provides."""
     names = ", ".join(token_name(t) for t in tokens)
     return UnknownOverrideError(
         f"use_auto_mock(exclude=[{names}]): no module in this testing module provides "
@@ -147,7 +147,7 @@ def unknown_auto_mock_excludes(
 
 
 def unused_module_overrides(unused: Sequence[type], topology: Topology) -> UnknownOverrideError:
-    """``override_module`` of modules nothing imports."""
+    """`override_module` of modules nothing imports."""
     names = ", ".join(m.__name__ for m in unused)
     imported = [ref.metatype for ref in topology.refs]
     return UnknownOverrideError(
@@ -163,7 +163,7 @@ def lost_exports(
 ) -> ModuleOverrideError:
     """A replacement module that no longer exports what consumers of the original inject.
 
-    ``offenders`` holds ``(path to the consumer, the token it injects)``.
+    `offenders` holds `(path to the consumer, the token it injects)`.
     """
     lost = list(dict.fromkeys(token for _, token in offenders))
     names = ", ".join(token_name(t) for t in lost)
@@ -214,7 +214,7 @@ def implicit_providers(
 ) -> ImplicitProviderError:
     """Strict mode: every class the injector would build implicitly, with its fix.
 
-    ``missing`` holds ``(path to the consumer, module to fix, dependency)``.
+    `missing` holds `(path to the consumer, module to fix, dependency)`.
     """
     lines = []
     for path, module, dependency in missing:
@@ -260,7 +260,7 @@ def unknown_token(
 def not_visible(
     token: object, ref: ModuleRef, owner: ModuleRef, topology: Topology
 ) -> EncapsulationError:
-    """``select(Module).get(token)`` of a token that module may not inject."""
+    """`select(Module).get(token)` of a token that module may not inject."""
     path = (*topology.path_of(ref), token_name(token))
     viewer, provider = topology.name_of(ref), topology.name_of(owner)
     return EncapsulationError(

@@ -1,16 +1,16 @@
 """The injector a testing module resolves through.
 
-PyNest builds one flat ``injector.Injector``; ours is a subclass that differs in these
+PyNest builds one flat `injector.Injector`; ours is a subclass that differs in these
 seams only, none of which changes what gets built:
 
 - its binder wraps every class provider so each construction is counted in the ledger
   (the singleton scope caches above the provider, so a singleton counts once), and,
   with the blueprint cache on, builds classes from constructor plans
-  (:mod:`nest_testing._constructors`: the same objects, the same errors);
+  (`nest_testing._constructors`: the same objects, the same errors);
 - in lazy mode, or with a mocker, its binder binds tokens when they are first looked up;
-- ``get`` records which object each consumer received, for identity assertions;
-- ``get`` turns the injector's errors, and exceptions from user constructors, into
-  :mod:`nest_testing.errors` that name the path from the root module.
+- `get` records which object each consumer received, for identity assertions;
+- `get` turns the injector's errors, and exceptions from user constructors, into
+  `nest_testing.errors` that name the path from the root module.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class _CountingProvider(Provider[Any]):
 
 
 class MockerFailed(Exception):  # carries the user's exception
-    """The mocker given to ``use_mocker`` raised; carried to the injector's translation,
+    """The mocker given to `use_mocker` raised; carried to the injector's translation,
     which names the path to the token it was offered."""
 
     def __init__(self, original: Exception) -> None:
@@ -119,7 +119,7 @@ class _CountingBinder(Binder):
         self._asked: set[Any] = set()
         self._mocked: set[Any] = set()
         self.built: set[Hashable] = set()
-        """Tokens the injector has built from a class at least once (a ``Depends`` that
+        """Tokens the injector has built from a class at least once (a `Depends` that
         builds the same class elsewhere is counted in the ledger, not here)."""
 
     def offer_to_mocker(self, interface: Any) -> bool:
@@ -169,8 +169,8 @@ class _BindOnLookup(_CountingBinder):
         super().__init__(*args, **kwargs)
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
-        """Lazy mode: bind each interface of ``pending`` with ``bind(pending[interface])``
-        when it is first looked up. A later ``bind()`` of the interface wins, as it would
+        """Lazy mode: bind each interface of `pending` with `bind(pending[interface])`
+        when it is first looked up. A later `bind()` of the interface wins, as it would
         had the deferred binding been made first."""
         # One dict and one callable for the whole graph: a large app defers thousands of
         # bindings per compile, and most tests look up a handful.
@@ -197,12 +197,12 @@ class _BindOnLookup(_CountingBinder):
 
 
 class TestingInjector(Injector):
-    """``injector.Injector`` with counting, injection records and path-naming errors.
+    """`injector.Injector` with counting, injection records and path-naming errors.
 
-    ``owner_module`` maps a class to the name of the module that registers it (or
-    ``None``), so strict-mode errors can say where a provider belongs. With ``plans``,
-    classes are built from constructor plans (see :mod:`nest_testing._constructors`).
-    With ``lazy``, :meth:`defer` binds tokens when they are first looked up.
+    `owner_module` maps a class to the name of the module that registers it (or
+    `None`), so strict-mode errors can say where a provider belongs. With `plans`,
+    classes are built from constructor plans (see `nest_testing._constructors`).
+    With `lazy`, `defer()` binds tokens when they are first looked up.
     """
 
     __test__ = False  # not a pytest test class
@@ -237,13 +237,13 @@ class TestingInjector(Injector):
         self.binder.bind(Binder, to=self.binder)
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
-        """Lazy mode: see :meth:`_BindOnLookup.defer`."""
+        """Lazy mode: see `_BindOnLookup.defer()`."""
         assert isinstance(self.binder, _BindOnLookup), "TestingInjector(lazy=True) defers"
         self.binder.defer(pending, bind)
 
     @contextmanager
     def origin(self, path: tuple[str, ...]) -> Iterator[None]:
-        """Resolve, within the block, on behalf of ``path`` (root module -> ... -> here)."""
+        """Resolve, within the block, on behalf of `path` (root module -> ... -> here)."""
         saved = self._resolution.origin
         self._resolution.origin = path
         try:
@@ -253,8 +253,8 @@ class TestingInjector(Injector):
 
     @contextmanager
     def building(self, token: Hashable, via: str) -> Iterator[Construction]:
-        """Resolve, within the block, as ``token``'s own dependencies (a factory's
-        ``inject`` list, an alias target): errors name it, injections are recorded for
+        """Resolve, within the block, as `token`'s own dependencies (a factory's
+        `inject` list, an alias target): errors name it, injections are recorded for
         it. The caller commits the construction when it succeeds."""
         construction = self._ledger.begin(token, via)
         stack = self._resolution.stack
@@ -278,7 +278,7 @@ class TestingInjector(Injector):
         return result
 
     def path_to(self, token: object) -> tuple[str, ...]:
-        """The path to ``token`` from the root module, through what is being built now."""
+        """The path to `token` from the root module, through what is being built now."""
         return (
             *self._resolution.origin,
             *(token_name(c.token) for c in self._resolution.stack),
@@ -342,8 +342,8 @@ class TestingInjector(Injector):
 
 
 def _unresolved_annotation(exc: Exception) -> str | None:
-    """The ``NameError`` text when the injector could not evaluate string annotations
-    (its private ``_BindingNotYetAvailable``, recognised by name: it may move)."""
+    """The `NameError` text when the injector could not evaluate string annotations
+    (its private `_BindingNotYetAvailable`, recognised by name: it may move)."""
     if type(exc).__name__ != "_BindingNotYetAvailable":
         return None
     cause = exc.args[0] if exc.args else None
@@ -351,7 +351,7 @@ def _unresolved_annotation(exc: Exception) -> str | None:
 
 
 def _original(exc: BaseException) -> BaseException:
-    """The user's exception inside an injector ``CallError`` (which wraps TypeErrors)."""
+    """The user's exception inside an injector `CallError` (which wraps TypeErrors)."""
     if isinstance(exc, MockerFailed):
         return exc.original
     if isinstance(exc, CallError) and len(exc.args) == 6:

@@ -30,7 +30,7 @@ def _defines_hooks(descriptor: ProviderDescriptor) -> bool:
 
 @functools.lru_cache(maxsize=4096)  # bounded: apps made at run time must not pile up
 def class_defines_hooks(cls: type) -> bool:
-    """Whether ``cls`` has a lifecycle hook method (asked in every lazy pass; a class's
+    """Whether `cls` has a lifecycle hook method (asked in every lazy pass; a class's
     hooks don't change)."""
     return any(callable(getattr(cls, hook, None)) for hook in LIFECYCLE_METHOD_NAMES)
 
@@ -53,7 +53,7 @@ class LazyHooks:
 
     @classmethod
     def of(cls, ref: ModuleRef, *, cached: bool) -> LazyHooks:
-        """The module's receivers; with ``cached``, kept with its kept compile."""
+        """The module's receivers; with `cached`, kept with its kept compile."""
         if cached:
             return BLUEPRINTS.derived(ref.compiled, "lazy_hooks", lambda: cls._of(ref))
         return cls._of(ref)

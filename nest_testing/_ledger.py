@@ -27,14 +27,14 @@ class Phase(str, Enum):
     STARTUP = "startup"
     """Lifecycle init hooks, controllers and gateways, the ASGI lifespan startup."""
     REQUEST = "request"
-    """While the module was open: requests, ``get()`` / ``resolve()`` calls."""
+    """While the module was open: requests, `get()` / `resolve()` calls."""
     SHUTDOWN = "shutdown"
     """Shutdown hooks and the ASGI lifespan shutdown."""
 
 
 @dataclass(frozen=True)
 class Construction:
-    """One object built for ``token``: by the container or by a FastAPI ``Depends``."""
+    """One object built for `token`: by the container or by a FastAPI `Depends`."""
 
     token: Hashable
     serial: int
@@ -64,7 +64,7 @@ class _Held:
 
 @dataclass(frozen=True)
 class Injection:
-    """``consumer`` (a construction) received ``obj`` for ``token``."""
+    """`consumer` (a construction) received `obj` for `token`."""
 
     consumer: Construction
     token: Hashable
@@ -101,11 +101,11 @@ class Ledger:
             self._constructions.append(construction)
 
     def record(self, token: Hashable, via: str, route: str | None = None) -> None:
-        """Count a construction that happened in one step (a factory, a ``Depends``)."""
+        """Count a construction that happened in one step (a factory, a `Depends`)."""
         self.commit(self.begin(token, via, route))
 
     def inject(self, consumer: Construction, token: Hashable, obj: object) -> None:
-        """Note that ``consumer`` received ``obj`` for ``token``."""
+        """Note that `consumer` received `obj` for `token`."""
         with self._lock:
             self._injections.append(Injection(consumer, token, _Held(obj)))
 
@@ -131,19 +131,20 @@ class Ledger:
 
 
 class ConstructionCounts(Mapping[Hashable, int]):
-    """``module.constructions``: how many times each provider was built.
+    """`module.constructions`: how many times each provider was built.
 
-    A read-only, live mapping from token to count that reads like a ``Counter``: tokens
-    the module knows but never built read as ``0`` and are not ``in`` it; iterating
+    A read-only, live mapping from token to count that reads like a `Counter`: tokens
+    the module knows but never built read as `0` and are not `in` it; iterating
     yields the tokens built at least once. A token the module does not know raises
-    :class:`~nest_testing.UnknownTokenError` (with a did-you-mean) rather than silently
-    reading ``0``.
+    `UnknownTokenError` (with a did-you-mean) rather than silently
+    reading `0`.
 
-    Example::
-
+    Example:
+        ```python
         module.constructions[Logger] == 1
         module.constructions.by_phase["request"][ItemService] == 0
         dict(module.constructions)  # {ConfigService: 1, Logger: 1, ...}
+        ```
     """
 
     def __init__(self, ledger: Ledger, known: Callable[[], Collection[Hashable]]) -> None:
@@ -162,7 +163,7 @@ class ConstructionCounts(Mapping[Hashable, int]):
         )
 
     def __contains__(self, token: Any) -> bool:
-        """Like a ``Counter``: in it once constructed at least once."""
+        """Like a `Counter`: in it once constructed at least once."""
         try:
             return self._ledger.count(token) > 0
         except TypeError:  # unhashable: never a token
@@ -176,11 +177,12 @@ class ConstructionCounts(Mapping[Hashable, int]):
 
     @property
     def by_phase(self) -> Mapping[str, Mapping[Hashable, int]]:
-        """Counts split by phase: ``"compile"``, ``"startup"``, ``"request"``, ``"shutdown"``.
+        """Counts split by phase: `"compile"`, `"startup"`, `"request"`, `"shutdown"`.
 
-        Example::
-
+        Example:
+            ```python
             module.constructions.by_phase["startup"][Logger] == 1
+            ```
         """
         return {phase.value: dict(counts) for phase, counts in self._ledger.by_phase().items()}
 

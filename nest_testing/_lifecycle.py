@@ -4,7 +4,7 @@ PyNest runs lifecycle hooks in passes over the modules and forgets what it saw. 
 needs more: a hook that raises is named after the provider (and module path) that
 received it; a failed startup still shuts down what had started, and only that; every
 shutdown hook runs even when some raise, and their errors are raised together. A
-:class:`HookBook` records what that takes. It never resolves or builds anything, and it
+`HookBook` records what that takes. It never resolves or builds anything, and it
 does not decide hook order (PyNest does, in the container).
 """
 
@@ -21,9 +21,9 @@ from nest_testing.errors import LifecycleHookError
 
 
 class HookInterrupt(Exception):  # it carries, it is not the error
-    """Carries a ``BaseException`` a hook raised (``KeyboardInterrupt``, ``SystemExit``)
-    through the loop and PyNest's ``gather`` as an ordinary exception: asyncio would
-    otherwise stop the loop with it. The runtime re-raises ``original`` itself once
+    """Carries a `BaseException` a hook raised (`KeyboardInterrupt`, `SystemExit`)
+    through the loop and PyNest's `gather` as an ordinary exception: asyncio would
+    otherwise stop the loop with it. The runtime re-raises `original` itself once
     what had started is shut down."""
 
     def __init__(self, original: BaseException) -> None:
@@ -53,7 +53,7 @@ class HookBook:
 
     @contextmanager
     def collecting_for(self, path: tuple[str, ...]) -> Iterator[None]:
-        """Receivers resolved inside the block belong to the module at ``path``."""
+        """Receivers resolved inside the block belong to the module at `path`."""
         self.collecting = path
         try:
             yield
@@ -61,7 +61,7 @@ class HookBook:
             self.collecting = None
 
     def note_resolved(self, instance: Any, name: Callable[[], str]) -> None:
-        """While collecting: ``instance`` was resolved for the provider ``name()`` names
+        """While collecting: `instance` was resolved for the provider `name()` names
         (the first provider that reached an instance names it)."""
         if self.collecting is not None and id(instance) not in self._owners:
             self._owners[id(instance)] = (*self.collecting, name())
@@ -75,7 +75,7 @@ class HookBook:
             self.seen[module_token] = receivers
 
     def started(self, module_token: str) -> list[Any]:
-        """The receivers of a module whose ``on_module_init`` did not raise."""
+        """The receivers of a module whose `on_module_init` did not raise."""
         return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
 
     def _owner(self, instance: Any) -> tuple[str, ...]:
@@ -85,7 +85,7 @@ class HookBook:
 
     @contextmanager
     def running(self, instance: Any, method_name: str) -> Iterator[None]:
-        """The block calls ``instance.method_name``: a watchdog may ask how long."""
+        """The block calls `instance.method_name`: a watchdog may ask how long."""
         call = next(self._calls)
         self._running[call] = (instance, method_name, time.monotonic())
         try:
@@ -94,7 +94,7 @@ class HookBook:
             del self._running[call]
 
     def overdue(self, seconds: float) -> tuple[tuple[str, ...], str] | None:
-        """A hook that has been running longer than ``seconds`` (its receiver's path and
+        """A hook that has been running longer than `seconds` (its receiver's path and
         method), if any: it blocks the loop, or its timeout would have stopped it."""
         now = time.monotonic()
         for instance, method_name, started in list(self._running.values()):
@@ -119,7 +119,7 @@ class HookBook:
         self._fail(instance, method_name, error)
 
     def interrupted(self, instance: Any, method_name: str, exc: BaseException) -> None:
-        """A hook raised a ``BaseException``: during startup it stops the startup; during
+        """A hook raised a `BaseException`: during startup it stops the startup; during
         shutdown the other hooks still run, then it is raised."""
         if method_name == "on_module_init":
             self._init_failed.add(id(instance))

@@ -1,11 +1,11 @@
 """An event loop in a daemon thread, reached through an anyio blocking portal.
 
-``anyio.from_thread.start_blocking_portal()`` is a generator-based context manager: a
+`anyio.from_thread.start_blocking_portal()` is a generator-based context manager: a
 module left open keeps the generator alive, and when the garbage collector finalises it
 at interpreter shutdown it waits for a portal thread that is already frozen, so the
-process never exits. A :class:`LoopThread` owns its thread and its portal directly (the
-same ``BlockingPortal`` and ``sleep_until_stopped`` anyio uses), so nothing runs at
-collection time, and every wait for the loop goes through one ``wait`` function the
+process never exits. A `LoopThread` owns its thread and its portal directly (the
+same `BlockingPortal` and `sleep_until_stopped` anyio uses), so nothing runs at
+collection time, and every wait for the loop goes through one `wait` function the
 owner provides (the runtime's watchdog for hooks that block the loop).
 
 It runs what it is given; it knows nothing of modules, hooks or apps.
@@ -31,7 +31,7 @@ def _wait_forever(future: Future[Any]) -> Any:
 
 
 class LoopThread:
-    """One asyncio loop in a daemon thread; ``run`` and ``hold`` reach it."""
+    """One asyncio loop in a daemon thread; `run` and `hold` reach it."""
 
     def __init__(self, wait: Callable[[Future[Any]], Any] = _wait_forever) -> None:
         self._wait = wait
@@ -60,14 +60,14 @@ class LoopThread:
         return self.portal
 
     def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """``await func(*args)`` on the loop, waiting through the owner's ``wait``."""
+        """`await func(*args)` on the loop, waiting through the owner's `wait`."""
         assert self.portal is not None
         result: T = self._wait(self.portal.start_task_soon(func, *args))
         return result
 
     @contextmanager
     def hold(self, cm: AbstractAsyncContextManager[Any]) -> Iterator[None]:
-        """Enter ``cm`` in a task of its own on the loop, and exit it there when the
+        """Enter `cm` in a task of its own on the loop, and exit it there when the
         block ends (an async context manager must enter and exit in one task)."""
         assert self.portal is not None
         entered: Future[None] = Future()

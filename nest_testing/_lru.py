@@ -16,13 +16,14 @@ V = TypeVar("V")
 
 
 class LRU(Generic[K, V]):
-    """At most ``size`` entries; :meth:`get` and :meth:`put` make an entry the most recent.
+    """At most `size` entries; `get()` and `put()` make an entry the most recent.
 
-    Example::
-
+    Example:
+        ```python
         seen: LRU[str, int] = LRU(2)
         seen.put("a", 1); seen.put("b", 2); seen.get("a"); seen.put("c", 3)
         assert seen.get("b") is None  # the least recently used went first
+        ```
     """
 
     def __init__(self, size: int) -> None:
@@ -36,7 +37,7 @@ class LRU(Generic[K, V]):
         return value
 
     def put(self, key: K, value: V) -> list[V]:
-        """Store ``value``; returns the values this pushed out."""
+        """Store `value`; returns the values this pushed out."""
         self._entries[key] = value
         self._entries.move_to_end(key)
         evicted = []

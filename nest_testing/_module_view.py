@@ -1,8 +1,8 @@
-"""``module.select(SomeModule)``: lookups limited to what one module may inject.
+"""`module.select(SomeModule)`: lookups limited to what one module may inject.
 
-A view asks the :class:`~nest_testing._topology.Topology` whether the module can see a
+A view asks the `Topology` whether the module can see a
 token (its own providers and controllers, what its imports export, global providers),
-then looks it up as ``TestingModule.get`` / ``resolve`` do. It holds no instance and
+then looks it up as `TestingModule.get` / `resolve` do. It holds no instance and
 never widens what PyNest's encapsulation allows.
 """
 
@@ -21,13 +21,14 @@ T = TypeVar("T")
 
 
 class ModuleView:
-    """One module's view of the graph, from :meth:`TestingModule.select`: only what that
+    """One module's view of the graph, from `TestingModule.select()`: only what that
     module may inject (its own providers and controllers, what its imports export, and
     global providers) can be looked up.
 
-    Example::
-
+    Example:
+        ```python
         module.select(ItemModule).get(ItemService)
+        ```
     """
 
     def __init__(
@@ -48,7 +49,7 @@ class ModuleView:
     def get(self, token: InjectionToken | str) -> Any: ...
 
     def get(self, token: Any) -> Any:
-        """``TestingModule.get``, limited to what this module can see."""
+        """`TestingModule.get`, limited to what this module can see."""
         self._check_visible(token)
         return self._get(token)
 
@@ -58,7 +59,7 @@ class ModuleView:
     def resolve(self, token: InjectionToken | str) -> Any: ...
 
     def resolve(self, token: Any) -> Any:
-        """``TestingModule.resolve``, limited to what this module can see."""
+        """`TestingModule.resolve`, limited to what this module can see."""
         self._check_visible(token)
         return self._resolve(token)
 

@@ -1,7 +1,7 @@
-"""The second halves of the builder's two-step overrides: ``override_provider(T).use_*``.
+"""The second halves of the builder's two-step overrides: `override_provider(T).use_*`.
 
-Each step class only turns the user's ``use_value`` / ``use_class`` / ``use_factory`` /
-``use_module`` into the builder's one-argument form; the builder records it in the plan.
+Each step class only turns the user's `use_value` / `use_class` / `use_factory` /
+`use_module` into the builder's one-argument form; the builder records it in the plan.
 Nothing here knows how a replacement is applied.
 """
 
@@ -19,7 +19,7 @@ from nest_testing._usage import is_module
 from nest_testing.errors import UsageError
 
 B = TypeVar("B")
-"""The builder a step returns, so calls chain (a ``TestingModuleBuilder``)."""
+"""The builder a step returns, so calls chain (a `TestingModuleBuilder`)."""
 
 
 class _Unfinished:
@@ -37,13 +37,14 @@ class _Unfinished:
 
 
 class OverrideBy(_Unfinished, Generic[B]):
-    """The second half of ``builder.override_provider(token)``: say what replaces it.
+    """The second half of `builder.override_provider(token)`: say what replaces it.
 
-    Example::
-
+    Example:
+        ```python
         builder.override_provider(ConfigService).use_value(FakeConfig())
         builder.override_provider(Repo).use_class(InMemoryRepo)
         builder.override_provider(DB_URL).use_factory(make_url, inject=[ConfigService])
+        ```
     """
 
     _forms = ".use_value(...), .use_class(...) or .use_factory(...)"
@@ -53,7 +54,7 @@ class OverrideBy(_Unfinished, Generic[B]):
         self._replace = replace
 
     def use_value(self, value: object) -> B:
-        """Every consumer receives ``value`` itself (``None`` and falsy values included)."""
+        """Every consumer receives `value` itself (`None` and falsy values included)."""
         return self._replace(
             self._token,
             Replacement(
@@ -64,7 +65,7 @@ class OverrideBy(_Unfinished, Generic[B]):
         )
 
     def use_class(self, cls: type) -> B:
-        """``cls`` is built by the injector (its constructor dependencies injected) in
+        """`cls` is built by the injector (its constructor dependencies injected) in
         place of the original, with the original's scope."""
         if not isinstance(cls, type):
             raise UsageError(
@@ -83,7 +84,7 @@ class OverrideBy(_Unfinished, Generic[B]):
         )
 
     def use_factory(self, factory: Callable[..., Any], *, inject: Sequence[Hashable] = ()) -> B:
-        """``factory(*resolved inject tokens)`` builds the value once, at compile time; an
+        """`factory(*resolved inject tokens)` builds the value once, at compile time; an
         async factory is awaited on the module's loop."""
         if not callable(factory):
             raise UsageError(
@@ -101,11 +102,12 @@ class OverrideBy(_Unfinished, Generic[B]):
 
 
 class OverrideModuleBy(_Unfinished, Generic[B]):
-    """The second half of ``builder.override_module(Old)``.
+    """The second half of `builder.override_module(Old)`.
 
-    Example::
-
+    Example:
+        ```python
         builder.override_module(DatabaseModule).use_module(InMemoryDatabaseModule)
+        ```
     """
 
     _forms = ".use_module(...)"
@@ -114,14 +116,14 @@ class OverrideModuleBy(_Unfinished, Generic[B]):
         self._use_module = use_module
 
     def use_module(self, replacement: type) -> B:
-        """Import ``replacement`` wherever the module was imported."""
+        """Import `replacement` wherever the module was imported."""
         return self._use_module(replacement)
 
 
 @dataclasses.dataclass(frozen=True)
 class RouteFactory:
-    """``override_guard(G).use_factory(factory, inject=[...])`` (and for filters and
-    pipes): the replacement is ``factory(*resolved inject tokens)``, made once when the
+    """`override_guard(G).use_factory(factory, inject=[...])` (and for filters and
+    pipes): the replacement is `factory(*resolved inject tokens)`, made once when the
     module's app is assembled."""
 
     factory: Callable[..., Any]
@@ -129,13 +131,14 @@ class RouteFactory:
 
 
 class OverrideStepBy(_Unfinished, Generic[B]):
-    """The second half of ``builder.override_guard(G)`` / ``override_filter(F)`` /
-    ``override_pipe(P)``.
+    """The second half of `builder.override_guard(G)` / `override_filter(F)` /
+    `override_pipe(P)`.
 
-    Example::
-
+    Example:
+        ```python
         builder.override_guard(AuthGuard).use_class(AllowAllGuard)
         builder.override_guard(AuthGuard).use_factory(make_guard, inject=[ConfigService])
+        ```
     """
 
     _forms = ".use_class(...), .use_value(...) or .use_factory(...)"
@@ -145,7 +148,7 @@ class OverrideStepBy(_Unfinished, Generic[B]):
         self._method = method
 
     def use_factory(self, factory: Callable[..., Any], *, inject: Sequence[Hashable] = ()) -> B:
-        """Use ``factory(*inject)`` (the tokens resolved from this testing module's
+        """Use `factory(*inject)` (the tokens resolved from this testing module's
         container, once, when its app is assembled) where the original class was used.
         The factory must be synchronous."""
         if not callable(factory):
@@ -155,9 +158,9 @@ class OverrideStepBy(_Unfinished, Generic[B]):
         return self._use(RouteFactory(factory, tuple(inject)))
 
     def use_class(self, cls: type) -> B:
-        """Instantiate ``cls`` where the original class was used."""
+        """Instantiate `cls` where the original class was used."""
         return self._use(cls)
 
     def use_value(self, value: object) -> B:
-        """Use the instance ``value`` where the original class was used."""
+        """Use the instance `value` where the original class was used."""
         return self._use(value)

@@ -1,18 +1,18 @@
-"""PyNest's parameter pipes on one app's routes: counted, and replaced by ``override_pipe``.
+"""PyNest's parameter pipes on one app's routes: counted, and replaced by `override_pipe`.
 
-PyNest turns each ``Param(...)`` / ``Query(...)`` / ``Body(...)`` / ... parameter of a
-route into a FastAPI dependency of its own (``_build_dependency``, per route and per app),
-closing over the parameter's ``ParamMetadata``; on each request that dependency builds
-every pipe class in ``metadata.pipes`` and applies it. Patching a class or the shared
+PyNest turns each `Param(...)` / `Query(...)` / `Body(...)` / ... parameter of a
+route into a FastAPI dependency of its own (`_build_dependency`, per route and per app),
+closing over the parameter's `ParamMetadata`; on each request that dependency builds
+every pipe class in `metadata.pipes` and applies it. Patching a class or the shared
 metadata would change every app, so each such dependency gets an entry in *this app's*
-``dependency_overrides`` (FastAPI's testing seam, as for ``Depends(SomeClass)``): the same
+`dependency_overrides` (FastAPI's testing seam, as for `Depends(SomeClass)`): the same
 function (PyNest's code) closing over a copy of the metadata whose pipes are
 
 - the replacement, for a pipe class the builder overrode;
 - for every pipe class, a stand-in that builds the real class and records it in the
-  ledger, so ``module.constructions[ParseIntPipe]`` counts the per-request builds.
+  ledger, so `module.constructions[ParseIntPipe]` counts the per-request builds.
 
-PyNest's own code still applies each pipe (``transform`` or call); nothing here applies
+PyNest's own code still applies each pipe (`transform` or call); nothing here applies
 one.
 """
 
@@ -73,9 +73,9 @@ def _is_pipe(replacement: object) -> bool:
 
 
 def apply_pipes(app: FastAPI, replacements: Mapping[type, object], ledger: Ledger) -> list[type]:
-    """Count every pipe class of the app's routes and apply ``override_pipe``'s
+    """Count every pipe class of the app's routes and apply `override_pipe`'s
     replacements. Returns the pipe classes in use (replaced ones included) and the
-    replacement classes: what ``module.constructions`` knows."""
+    replacement classes: what `module.constructions` knows."""
     found = list(_param_dependencies(app))
     in_use = list(dict.fromkeys(c for _, m in found for p in m.pipes if (c := _pipe_class(p))))
     unknown = [pipe for pipe in replacements if pipe not in in_use]
@@ -103,7 +103,7 @@ def apply_pipes(app: FastAPI, replacements: Mapping[type, object], ledger: Ledge
 
 
 def _counting(cls: type, ledger: Ledger) -> type:
-    """A stand-in class for PyNest's ``pipe()``: builds ``cls`` itself (so PyNest applies
+    """A stand-in class for PyNest's `pipe()`: builds `cls` itself (so PyNest applies
     the real object) and records the construction."""
 
     def __new__(counter: type) -> Any:
@@ -115,7 +115,7 @@ def _counting(cls: type, ledger: Ledger) -> type:
 
 
 def _closing_over(call: Callable[..., Any], metadata: ParamMetadata) -> Callable[..., Any]:
-    """PyNest's parameter dependency ``call``, closing over ``metadata`` instead."""
+    """PyNest's parameter dependency `call`, closing over `metadata` instead."""
     function: Any = call
     cells = tuple(
         types.CellType(metadata) if name == "metadata" else cell

@@ -1,11 +1,11 @@
 """The testing module's plan, and PyNest's module compiler applying it.
 
-A :class:`Plan` is everything a builder collected: what changes how the module graph is
+A `Plan` is everything a builder collected: what changes how the module graph is
 compiled (replaced providers: overrides, mocks, spies; replaced modules; strict mode; the
-mocker; lazy building) and, in its :class:`AppPlan`, what changes the app (guard and
-filter overrides, ``configure_app`` callbacks, extensions). The builder makes one; the
+mocker; lazy building) and, in its `AppPlan`, what changes the app (guard and
+filter overrides, `configure_app` callbacks, extensions). The builder makes one; the
 container, the app assembly and the runtime read it; nobody changes it.
-:class:`OverridingCompiler` applies it to each ``CompiledModule`` of one
+`OverridingCompiler` applies it to each `CompiledModule` of one
 container, so every change lands in that container's own copies.
 """
 
@@ -29,8 +29,8 @@ from nest_testing.errors import UsageError
 class Replacement:
     """What the builder asked for in place of a token's provider.
 
-    ``kind`` is ``"override"`` (``descriptor`` replaces the original), ``"mock"`` (an
-    autospec of the original's class, configured with ``attrs``) or ``"spy"`` (the
+    `kind` is `"override"` (`descriptor` replaces the original), `"mock"` (an
+    autospec of the original's class, configured with `attrs`) or `"spy"` (the
     original, wrapped once built).
     """
 
@@ -48,22 +48,22 @@ DEFAULT_HOOK_TIMEOUT = 60.0
 @dataclasses.dataclass(frozen=True)
 class AppPlan:
     """What a builder collected that changes the module's app (see
-    :mod:`nest_testing._app_assembly` for the order it is applied in). A guard, filter or
-    pipe replacement is a class, a value, or a ``RouteFactory`` (``use_factory``)."""
+    `nest_testing._app_assembly` for the order it is applied in). A guard, filter or
+    pipe replacement is a class, a value, or a `RouteFactory` (`use_factory`)."""
 
     guards: Mapping[type, object] = dataclasses.field(default_factory=dict)
     filters: Mapping[type, object] = dataclasses.field(default_factory=dict)
     pipes: Mapping[type, object] = dataclasses.field(default_factory=dict)
     configure: tuple[Callable[[PyNestApp], object], ...] = ()
     extensions: tuple[ModuleExtension, ...] = ()
-    """Features wired into the module's life (see :mod:`nest_testing._extensions`)."""
+    """Features wired into the module's life (see `nest_testing._extensions`)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class AutoMock:
-    """``use_auto_mock(exclude=..., factory=...)``: every class provider not excluded
-    (by token or by class) is served as ``factory(cls)``, or an autospec of its class;
-    a factory that returns ``None`` keeps that provider real."""
+    """`use_auto_mock(exclude=..., factory=...)`: every class provider not excluded
+    (by token or by class) is served as `factory(cls)`, or an autospec of its class;
+    a factory that returns `None` keeps that provider real."""
 
     exclude: tuple[Hashable, ...] = ()
     factory: Callable[[type], Any] | None = None
@@ -115,7 +115,7 @@ def _mock_of(descriptor: ProviderDescriptor, attrs: Mapping[str, Any]) -> Any:
 class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is untyped
     """PyNest's module compiler, with the plan applied to each compiled module: replaced
     descriptors, mocks, replaced imported modules. Every change lands in this container's
-    own ``CompiledModule`` copies; nothing shared is mutated."""
+    own `CompiledModule` copies; nothing shared is mutated."""
 
     def __init__(self, token_factory: ModuleTokenFactory, plan: Plan) -> None:
         super().__init__(token_factory)
@@ -126,7 +126,7 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         """Each replaced module class -> the module classes that import it."""
         self.mocks: dict[Hashable, Any] = {}
         self.auto_mocked: set[Hashable] = set()
-        """Tokens ``use_auto_mock`` replaced with a mock."""
+        """Tokens `use_auto_mock` replaced with a mock."""
 
     def compile(self, metatype: type[Any]) -> CompiledModule:
         compiled = super().compile(metatype)
@@ -169,7 +169,7 @@ class OverridingCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unt
         return dataclasses.replace(replacement.descriptor, scope=descriptor.scope)
 
     def _auto_mocked(self, descriptor: ProviderDescriptor) -> ProviderDescriptor:
-        """``use_auto_mock``: a class provider (not a websocket gateway, which PyNest
+        """`use_auto_mock`: a class provider (not a websocket gateway, which PyNest
         registers routes for) becomes a mock, unless excluded by token or class."""
         auto, token, cls = self._plan.auto_mock, descriptor.provide, descriptor.use_class
         if (

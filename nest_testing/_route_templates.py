@@ -1,25 +1,25 @@
 """Route templates: FastAPI's route objects for a controller method, built once, reused.
 
 Registering routes is about half of compiling an app: for each controller method PyNest
-hands FastAPI an endpoint, and FastAPI builds an ``APIRoute`` twice (once on the
+hands FastAPI an endpoint, and FastAPI builds an `APIRoute` twice (once on the
 controller's router, once again when the app includes that router), deriving the
 parameters, the response model and their pydantic validators from the endpoint's
 signature each time. None of that depends on the controller *instance*; only the
 endpoint (a bound method) and what closes over it do.
 
 So, when the blueprint cache is on, a testing module registers its routes with
-:class:`ReusingRoutesResolver`, PyNest's own ``RoutesResolver`` with one seam changed:
+`ReusingRoutesResolver`, PyNest's own `RoutesResolver` with one seam changed:
 
-- PyNest's ``_add_route`` still decides everything about each route (path, methods,
+- PyNest's `_add_route` still decides everything about each route (path, methods,
   status code, guards, filter and parameter wrappers); only the resulting
-  ``add_api_route`` call is held back;
+  `add_api_route` call is held back;
 - when the router is included, a route whose endpoint is the controller's method itself
   (no filter or parameter-decorator wrapper) and whose arguments equal those of a route
   FastAPI built before is a copy of that route with the new endpoint, its request
   handler rebuilt for this app. Guards are the one per-route argument: PyNest makes each
-  guard's ``Depends`` anew for every route; when the new ones are made by the same code
+  guard's `Depends` anew for every route; when the new ones are made by the same code
   for the same guard classes, the copy gets them (and the dependants that call them), so
-  ``override_guard`` and ``dependency_overrides`` see this module's own. Anything else is
+  `override_guard` and `dependency_overrides` see this module's own. Anything else is
   built by FastAPI, as PyNest does, and becomes a template for next time.
 
 Templates never hold an instance: they keep the plain function, so a test cannot reach
@@ -125,10 +125,10 @@ TEMPLATES = RouteTemplates()
 def _rebound(
     route: APIRoute, endpoint: Any, app: FastAPI | None, dependencies: Sequence[Any] = ()
 ) -> APIRoute:
-    """``route`` for ``endpoint`` (same function, other instance) in ``app``: what
-    ``APIRoute.__init__`` derives from the endpoint's signature is shared; the endpoint,
+    """`route` for `endpoint` (same function, other instance) in `app`: what
+    `APIRoute.__init__` derives from the endpoint's signature is shared; the endpoint,
     the dependants that call it and the request handler are this route's own. The
-    route's ``dependencies`` (PyNest's guards, made per route) are ``dependencies``, made
+    route's `dependencies` (PyNest's guards, made per route) are `dependencies`, made
     by the same code as the template's: FastAPI put their dependants first."""
     clone = copy.copy(route)
     clone.endpoint = endpoint
@@ -154,7 +154,7 @@ def _rebound(
 
 
 def _calling(dependant: Dependant, endpoint: Any) -> Dependant:
-    """``dependant`` calling ``endpoint``, with lists of its own (the fields in them,
+    """`dependant` calling `endpoint`, with lists of its own (the fields in them,
     sub-dependants included, are shared: FastAPI does not change them once built)."""
     return dataclasses.replace(
         dependant,
@@ -194,14 +194,14 @@ def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Tem
 
 
 def _static(arguments: dict[str, Any]) -> dict[str, Any]:
-    """PyNest's ``add_api_route`` arguments less the ones made per route: the endpoint and
+    """PyNest's `add_api_route` arguments less the ones made per route: the endpoint and
     the guards' dependencies."""
     return {k: v for k, v in arguments.items() if k not in ("endpoint", "dependencies")}
 
 
 def _same_dependencies(made: Sequence[Any], now: Sequence[Any]) -> bool:
-    """Whether ``now`` are dependencies made by the same code, for the same things, as
-    ``made`` (PyNest makes a guard's ``Depends`` per route: a new function each time,
+    """Whether `now` are dependencies made by the same code, for the same things, as
+    `made` (PyNest makes a guard's `Depends` per route: a new function each time,
     closing over the guard class)."""
     return len(made) == len(now) and all(
         type(a) is type(b)
@@ -226,7 +226,7 @@ def _same_function(a: Any, b: Any) -> bool:
 
 
 class _HeldBack(APIRouter):
-    """Takes the one ``add_api_route`` call PyNest's ``_add_route`` makes, unbuilt."""
+    """Takes the one `add_api_route` call PyNest's `_add_route` makes, unbuilt."""
 
     arguments: dict[str, Any] | None = None
 
@@ -235,7 +235,7 @@ class _HeldBack(APIRouter):
 
 
 class _IncludingInto:
-    """The ``app_ref`` the resolver sees: ``include_router`` goes through the resolver,
+    """The `app_ref` the resolver sees: `include_router` goes through the resolver,
     everything else (websocket gateways) straight to the app."""
 
     def __init__(self, app: FastAPI, resolver: ReusingRoutesResolver) -> None:
@@ -250,7 +250,7 @@ class _IncludingInto:
 
 
 class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is untyped
-    """PyNest's ``RoutesResolver``, building each app route from a template when one fits."""
+    """PyNest's `RoutesResolver`, building each app route from a template when one fits."""
 
     def __init__(self, container: Any, app: FastAPI, templates: RouteTemplates) -> None:
         super().__init__(container, _IncludingInto(app, self))
@@ -269,7 +269,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
             self._held.setdefault(id(router), []).append(((cls, original_method), held.arguments))
 
     def include(self, router: APIRouter, **options: Any) -> None:
-        """Include ``router``'s held routes in the app, in PyNest's order: each from its
+        """Include `router`'s held routes in the app, in PyNest's order: each from its
         template when one fits, the others built by FastAPI (and kept as templates)."""
         held = self._held.pop(id(router), [])
         if options:  # a prefix, tags, ...: not what templates were made for; build them all
@@ -330,11 +330,11 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
 def new_app(
     container: Any, *, reuse_routes: bool, options: Mapping[str, Any] | None = None
 ) -> PyNestApp:
-    """``PyNestApp(container, FastAPI(**options))``, the last step of
-    ``PyNestFactory.create(AppModule, **options)``.
+    """`PyNestApp(container, FastAPI(**options))`, the last step of
+    `PyNestFactory.create(AppModule, **options)`.
 
-    With ``reuse_routes``, PyNestApp's own resolver finds no modules (the container hides
-    them while the app is made) and :class:`ReusingRoutesResolver` registers the routes.
+    With `reuse_routes`, PyNestApp's own resolver finds no modules (the container hides
+    them while the app is made) and `ReusingRoutesResolver` registers the routes.
     Should a PyNest register routes some other way, its routes stand and nothing is
     registered twice.
     """

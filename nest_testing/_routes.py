@@ -1,14 +1,14 @@
 """Guard and filter overrides, applied to one app's routes after PyNest registered them.
 
-PyNest reads ``@UseGuards`` / ``@UseFilters`` from class attributes when it registers a
+PyNest reads `@UseGuards` / `@UseFilters` from class attributes when it registers a
 route. Patching those attributes would change every app in the process; instead the
 replacement is applied to what this app's routes hold:
 
-- a guard becomes, per route, a ``Depends`` on a function made by
-  ``BaseGuard.as_dependency()``; this app's ``dependency_overrides`` (FastAPI's testing
+- a guard becomes, per route, a `Depends` on a function made by
+  `BaseGuard.as_dependency()`; this app's `dependency_overrides` (FastAPI's testing
   seam) maps that function to the replacement's dependency;
 - a route with filters gets a list of them of its own (built per route by PyNest's
-  ``_add_route``); the entries for the overridden filter are swapped in that list.
+  `_add_route`); the entries for the overridden filter are swapped in that list.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from nest_testing.errors import ProviderConstructionError, UnknownOverrideError,
 
 
 def _guard_class(call: Any) -> type | None:
-    """The guard class behind a ``BaseGuard.as_dependency()`` function, if ``call`` is one."""
+    """The guard class behind a `BaseGuard.as_dependency()` function, if `call` is one."""
     if not getattr(call, "__qualname__", "").startswith("BaseGuard.as_dependency."):
         return None
     guard = inspect.getclosurevars(call).nonlocals.get("cls")
@@ -52,7 +52,7 @@ def guards_in_use(app: FastAPI) -> dict[type, list[Callable[..., Any]]]:
 
 
 def guard_dependency(replacement: object) -> Callable[..., Any]:
-    """The dependency function that runs ``replacement`` (a guard class or instance) on
+    """The dependency function that runs `replacement` (a guard class or instance) on
     each request, as PyNest runs a guard."""
     if isinstance(replacement, type) and issubclass(replacement, BaseGuard):
         guard_class: Any = replacement  # PyNest is untyped
@@ -128,7 +128,7 @@ def unknown_route_override(
 def built(
     replacements: Mapping[type, object], get: Callable[[Any], Any], method: str
 ) -> dict[type, object]:
-    """``replacements`` with each ``use_factory`` made: ``factory(*inject)``, the tokens
+    """`replacements` with each `use_factory` made: `factory(*inject)`, the tokens
     resolved from the module's container."""
     made: dict[type, object] = {}
     for target, replacement in replacements.items():

@@ -2,14 +2,14 @@
 
 One loop per testing module, as under uvicorn: the container is built, startup hooks
 run, the app's lifespan runs, requests are served and shutdown hooks run on that loop.
-For ``compile()`` the loop lives in a background thread behind an anyio blocking portal;
-for ``compile_async()`` it is the test's own running loop. A :class:`Runtime` opens the
+For `compile()` the loop lives in a background thread behind an anyio blocking portal;
+for `compile_async()` it is the test's own running loop. A `Runtime` opens the
 module on either, builds the app (at once, or on first use in lazy mode), hands out what
 clients need, and closes everything exactly once, also after a failed startup.
 
-It owns no user-facing API (that is :class:`~nest_testing.TestingModule`, which
+It owns no user-facing API (that is `TestingModule`, which
 delegates here) and applies nothing to the graph or the app (the container and
-:mod:`nest_testing._app_assembly` do).
+`nest_testing._app_assembly` do).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def close_left_open() -> None:
 
 
 def open_runtimes() -> set[Runtime]:
-    """The modules from ``compile()`` open now (the plugin closes those a test left)."""
+    """The modules from `compile()` open now (the plugin closes those a test left)."""
     return set(_OPEN)
 
 
@@ -91,8 +91,8 @@ class Runtime:
     # ── opening ──────────────────────────────────────────────────────────────
 
     def open_in_thread(self, *, init: bool = True) -> None:
-        """Open on a loop of the module's own, in a background thread (``compile()``);
-        without ``init``, build the providers but run no hook (see :meth:`init`)."""
+        """Open on a loop of the module's own, in a background thread (`compile()`);
+        without `init`, build the providers but run no hook (see `init`)."""
         thread = LoopThread(self._wait)
         thread.start()
         self._thread = thread
@@ -112,8 +112,8 @@ class Runtime:
             self._ledger.phase = Phase.REQUEST
 
     def init(self) -> None:
-        """After ``compile(init=False)``: run the startup hooks, build the app and start
-        its lifespan, as ``compile()`` would have (once; later calls do nothing)."""
+        """After `compile(init=False)`: run the startup hooks, build the app and start
+        its lifespan, as `compile()` would have (once; later calls do nothing)."""
         self.check_open()
         if self._initialized:
             return
@@ -132,7 +132,7 @@ class Runtime:
         self._ledger.phase = Phase.REQUEST
 
     def _fail(self, exc: BaseException, stack: ExitStack) -> NoReturn:
-        """Startup failed with ``exc``: shut down what started, unwind, re-raise."""
+        """Startup failed with `exc`: shut down what started, unwind, re-raise."""
         try:
             if not self._abandoned:
                 self._run(self._abort, exc)
@@ -143,7 +143,7 @@ class Runtime:
         raise exc
 
     def _run(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-        """``await func(*args)`` on the module's loop thread (nothing once abandoned)."""
+        """`await func(*args)` on the module's loop thread (nothing once abandoned)."""
         if self._abandoned:
             return None
         assert self._thread is not None
@@ -179,8 +179,8 @@ class Runtime:
             stack.close()
 
     async def open_on_loop(self, *, init: bool = True) -> None:
-        """Open on the running loop, the test's own (``compile_async()``); without
-        ``init``, build the providers but run no hook (see :meth:`ainit`)."""
+        """Open on the running loop, the test's own (`compile_async()`); without
+        `init`, build the providers but run no hook (see `ainit`)."""
         self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self._stop_extensions)  # last, after the lifespan
@@ -200,7 +200,7 @@ class Runtime:
             self._ledger.phase = Phase.REQUEST
 
     async def ainit(self) -> None:
-        """:meth:`init` on the loop the module lives on."""
+        """`init` on the loop the module lives on."""
         self.check_open()
         if self._initialized:
             return
@@ -224,7 +224,7 @@ class Runtime:
 
     async def _start(self, init: bool) -> None:
         """Start the extensions and build the container on the running loop (the
-        module's loop); then initialise, or, without ``init``, only build the providers
+        module's loop); then initialise, or, without `init`, only build the providers
         (none in lazy mode)."""
         for extension in self._app_plan.extensions:
             await extension.start()
@@ -303,16 +303,16 @@ class Runtime:
 
     @property
     def portal(self) -> BlockingPortal | None:
-        """The portal to the module's own loop (``compile()``); ``None`` on the test's."""
+        """The portal to the module's own loop (`compile()`); `None` on the test's."""
         return self._thread.portal if self._thread is not None else None
 
     @property
     def has_portal(self) -> bool:
-        """Whether the module lives on a loop of its own (``compile()``)."""
+        """Whether the module lives on a loop of its own (`compile()`)."""
         return self._thread is not None
 
     def client(self) -> TestClient:
-        """The module's started ``TestClient``, made on first use."""
+        """The module's started `TestClient`, made on first use."""
         assert self._thread is not None
         assert self._thread.portal is not None
         with self._build_lock:
@@ -322,7 +322,7 @@ class Runtime:
             return self._client
 
     def answering_client(self) -> TestClient:
-        """A second ``TestClient`` on the module's loop that answers an unhandled
+        """A second `TestClient` on the module's loop that answers an unhandled
         exception with a 500, as a deployed app does; closed with the module."""
         portal = self.portal
         assert portal is not None
@@ -356,12 +356,12 @@ class Runtime:
             await self._container.shutdown_lifecycle()
 
     async def _stop_extensions(self) -> None:
-        """Stop the extensions that started, last first (see :mod:`nest_testing._extensions`)."""
+        """Stop the extensions that started, last first (see `nest_testing._extensions`)."""
         while self._started_extensions:
             await self._started_extensions.pop().stop()
 
     async def _abort(self, exc: BaseException) -> None:
-        """Shut down what started before ``exc`` stopped the startup."""
+        """Shut down what started before `exc` stopped the startup."""
         self._closed = True
         self._ledger.phase = Phase.SHUTDOWN
         errors = await self._container.abort_startup()

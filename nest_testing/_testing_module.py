@@ -1,9 +1,9 @@
 """The compiled testing module: the user's API over the app, its clients and counts.
 
-:class:`TestingModule` is what a test talks to: lookups (``get``, ``resolve``,
-``select``), HTTP clients, construction counts and the singleton assertions. It keeps
+`TestingModule` is what a test talks to: lookups (`get`, `resolve`,
+`select`), HTTP clients, construction counts and the singleton assertions. It keeps
 no loop, portal or lifespan of its own: opening, serving and closing are the
-:class:`~nest_testing._runtime.Runtime`'s, the graph is the container's. Its methods
+`nest_testing._runtime.Runtime`'s, the graph is the container's. Its methods
 check the user's input and delegate.
 """
 
@@ -51,17 +51,18 @@ T = TypeVar("T")
 class TestingModule:
     """A PyNest app compiled for a test: lookups, HTTP clients, construction counts.
 
-    Made by :meth:`TestingModuleBuilder.compile` (served on a loop of its own, in a
-    background thread; use :attr:`client`) or
-    :meth:`TestingModuleBuilder.compile_async` (served on the test's running loop; use
-    :meth:`async_client`). Close it with :meth:`close` / ``await``:meth:`aclose` or use it
+    Made by `TestingModuleBuilder.compile` (served on a loop of its own, in a
+    background thread; use `client`) or
+    `TestingModuleBuilder.compile_async` (served on the test's running loop; use
+    `async_client`). Close it with `close` / `await aclose()` or use it
     as a (async) context manager: shutdown hooks run once.
 
-    Example::
-
+    Example:
+        ```python
         with Test.create_testing_module(imports=[AppModule]).compile() as module:
             assert module.client.get("/items").status_code == 200
             module.assert_singleton(Logger)
+        ```
     """
 
     __test__ = False  # not a pytest test class
@@ -71,52 +72,55 @@ class TestingModule:
         self._ledger = ledger
         self._runtime = runtime
         self.mocks = Doubles("mock", "mocks", container.mocks)
-        """The mocks consumers received, by token: from ``mock_provider`` and ``use_mocker``."""
+        """The mocks consumers received, by token: from `mock_provider` and `use_mocker`."""
         self.spies = Doubles("spy", "spies", container.spies)
-        """The spies consumers received, by token, from ``spy_provider``."""
+        """The spies consumers received, by token, from `spy_provider`."""
         self._cli: click.Group | None = None
         self.constructions = ConstructionCounts(ledger, self._known_tokens)
-        """How many times each provider was built: a live ``Mapping[token, int]`` with
-        ``.by_phase``. See :class:`~nest_testing.ConstructionCounts`."""
+        """How many times each provider was built: a live `Mapping[token, int]` with
+        `.by_phase`. See `nest_testing.ConstructionCounts`."""
 
     # ── closing ──────────────────────────────────────────────────────────────
 
     def close(self) -> None:
         """Run the shutdown hooks (once) and stop the module's loop.
 
-        For a module from ``compile_async()``, use ``await module.aclose()``.
+        For a module from `compile_async()`, use `await module.aclose()`.
 
-        Example::
-
+        Example:
+            ```python
             module = builder.compile()
             try:
                 ...
             finally:
                 module.close()
+            ```
         """
         self._runtime.close()
 
     async def aclose(self) -> None:
-        """Run the shutdown hooks (once); for modules from ``compile_async()``.
+        """Run the shutdown hooks (once); for modules from `compile_async()`.
 
-        Example::
-
+        Example:
+            ```python
             module = await builder.compile_async()
             ...
             await module.aclose()
+            ```
         """
         await self._runtime.aclose()
 
     def init(self) -> None:
-        """After ``compile(init=False)``: run the startup hooks, build the app and start
-        its lifespan. Once; later calls (and calls on a module compiled with ``init``)
+        """After `compile(init=False)`: run the startup hooks, build the app and start
+        its lifespan. Once; later calls (and calls on a module compiled with `init`)
         do nothing.
 
-        Example::
-
+        Example:
+            ```python
             module = builder.compile(init=False)
             module.get(Mailer).send = Mock()   # arrange before any hook runs
             module.init()
+            ```
         """
         try:
             self._runtime.init()
@@ -126,12 +130,13 @@ class TestingModule:
             raise NestTestingError(f"Initialising the testing module failed: {exc!r}") from exc
 
     async def ainit(self) -> None:
-        """``init()`` for a module from ``compile_async(init=False)``.
+        """`init()` for a module from `compile_async(init=False)`.
 
-        Example::
-
+        Example:
+            ```python
             module = await builder.compile_async(init=False)
             await module.ainit()
+            ```
         """
         try:
             await self._runtime.ainit()
@@ -166,19 +171,20 @@ class TestingModule:
 
     @property
     def app(self) -> PyNestApp:
-        """The ``PyNestApp``, built by PyNest's own code (in lazy mode, now)."""
+        """The `PyNestApp`, built by PyNest's own code (in lazy mode, now)."""
         self._runtime.check_open()
         return self._runtime.assembled().app
 
     @property
     def cli(self) -> click.Group:
-        """The click group PyNest's ``CLIAppFactory.create`` builds for a CLI app, from
+        """The click group PyNest's `CLIAppFactory.create` builds for a CLI app, from
         this module's container (overrides, mocks, spies and counts apply); async
         commands run on the module's loop.
 
-        Example::
-
+        Example:
+            ```python
             result = module.cli.main(["user", "list"], standalone_mode=False)
+            ```
         """
         self._runtime.check_open()
         if self._cli is None:
@@ -186,43 +192,46 @@ class TestingModule:
         return self._cli
 
     def invoke(self, args: Sequence[str], **kwargs: Any) -> Result:
-        """Run a command of :attr:`cli` with click's ``CliRunner``; ``kwargs`` go to
-        ``CliRunner.invoke`` (``input=``, ``env=``, ``catch_exceptions=``).
+        """Run a command of `cli` with click's `CliRunner`; `kwargs` go to
+        `CliRunner.invoke` (`input=`, `env=`, `catch_exceptions=`).
 
-        Example::
-
+        Example:
+            ```python
             result = module.invoke(["user", "show", "--user", "1"])
             assert result.exit_code == 0 and result.output == "alice\\n"
+            ```
         """
         return invoke(self.cli, args, **kwargs)
 
     @property
     def graph(self) -> ModuleGraph:
         """The dependency graph: modules, providers, controllers, who injects whom, with
-        overrides and doubles marked. ``graph.to_mermaid()`` draws it.
+        overrides and doubles marked. `graph.to_mermaid()` draws it.
 
-        Example::
-
+        Example:
+            ```python
             assert module.graph.node(Logger).status == "overridden"
+            ```
         """
         return self._container.graph()
 
     @property
     def http_server(self) -> FastAPI:
-        """The FastAPI app (``module.app.http_server``)."""
+        """The FastAPI app (`module.app.http_server`)."""
         server: FastAPI = self.app.http_server
         return server
 
     @property
     def client(self) -> TestClient:
-        """A started starlette ``TestClient`` on the module's loop; closed with the module.
+        """A started starlette `TestClient` on the module's loop; closed with the module.
 
-        Only for modules from ``compile()``; with ``compile_async()`` use
-        :meth:`async_client`.
+        Only for modules from `compile()`; with `compile_async()` use
+        `async_client`.
 
-        Example::
-
+        Example:
+            ```python
             assert module.client.get("/items").json() == [...]
+            ```
         """
         self._runtime.check_open()
         if not self._runtime.has_portal:
@@ -235,15 +244,16 @@ class TestingModule:
         return self._runtime.client()
 
     def client_for(self, *, raise_server_exceptions: bool = True) -> TestClient:
-        """``module.client``, or, with ``raise_server_exceptions=False``, a second started
-        ``TestClient`` on the module's loop that answers an unhandled exception with a
+        """`module.client`, or, with `raise_server_exceptions=False`, a second started
+        `TestClient` on the module's loop that answers an unhandled exception with a
         500 as a deployed app does (so error pages and exception filters can be
         asserted); closed with the module.
 
-        Example::
-
+        Example:
+            ```python
             client = module.client_for(raise_server_exceptions=False)
             assert client.get("/boom").status_code == 500
+            ```
         """
         client = self.client  # the same checks: open, compiled with compile()
         if raise_server_exceptions:
@@ -251,15 +261,16 @@ class TestingModule:
         return self._runtime.answering_client()
 
     def async_client(self, *, raise_app_exceptions: bool = True) -> AsyncClientBlock:
-        """An ``httpx2.AsyncClient`` that serves requests on the module's loop, for an
-        ``async with`` block. An unhandled exception in the app is raised in the test;
-        with ``raise_app_exceptions=False`` it is a 500 response, as a deployed app
+        """An `httpx2.AsyncClient` that serves requests on the module's loop, for an
+        `async with` block. An unhandled exception in the app is raised in the test;
+        with `raise_app_exceptions=False` it is a 500 response, as a deployed app
         answers.
 
-        Example::
-
+        Example:
+            ```python
             async with module.async_client() as client:
                 response = await client.get("/items")
+            ```
         """
         self._runtime.check_open()
         return AsyncClientBlock(partial(self._open_async_client, raise_app_exceptions))
@@ -281,13 +292,14 @@ class TestingModule:
     def get(self, token: InjectionToken | str) -> Any: ...
 
     def get(self, token: Any) -> Any:
-        """The instance the container holds for ``token`` (class, ``InjectionToken`` or
+        """The instance the container holds for `token` (class, `InjectionToken` or
         string), as every consumer receives it.
 
-        Example::
-
+        Example:
+            ```python
             logger = module.get(Logger)      # typed as Logger
             url = module.get(DB_URL)
+            ```
         """
         self._runtime.check_open()
         require_token(token, "module.get()")
@@ -317,10 +329,11 @@ class TestingModule:
         """A fresh instance for transient / request-scoped providers; for a singleton, the
         singleton.
 
-        Example::
-
+        Example:
+            ```python
             first, second = module.resolve(RequestContext), module.resolve(RequestContext)
             assert first is not second
+            ```
         """
         self._runtime.check_open()
         require_token(token, "module.resolve()")
@@ -331,9 +344,10 @@ class TestingModule:
     def select(self, module: type) -> ModuleView:
         """Look providers up as seen from one module: what it may inject.
 
-        Example::
-
+        Example:
+            ```python
             module.select(ItemModule).get(ItemService)
+            ```
         """
         self._runtime.check_open()
         topology = self._container.topology
@@ -368,11 +382,12 @@ class TestingModule:
     # ── construction counts and identity ─────────────────────────────────────
 
     def assert_constructed(self, token: Hashable, times: int = 1) -> None:
-        """Fail unless ``token`` was constructed exactly ``times`` times so far.
+        """Fail unless `token` was constructed exactly `times` times so far.
 
-        Example::
-
+        Example:
+            ```python
             module.assert_constructed(ItemService, times=1)
+            ```
         """
         __tracebackhide__ = True  # a failure points at the test's line, not ours
         require_token(token, "assert_constructed()")
@@ -383,15 +398,16 @@ class TestingModule:
             raise AssertionError(message)
 
     def assert_singleton(self, token: Hashable) -> None:
-        """Fail unless ``token`` is registered as a singleton, was built at most once (by
-        the container or a ``Depends``), and every consumer holds the very object
-        ``module.get(token)`` returns.
+        """Fail unless `token` is registered as a singleton, was built at most once (by
+        the container or a `Depends`), and every consumer holds the very object
+        `module.get(token)` returns.
 
-        Example::
-
+        Example:
+            ```python
             for _ in range(10):
                 module.client.get("/items")
             module.assert_singleton(Logger)
+            ```
         """
         __tracebackhide__ = True
         self._runtime.check_open()
@@ -438,11 +454,12 @@ class TestingModule:
         """Fail if, inside the block, the listed tokens were not constructed exactly the
         given number of times.
 
-        Example::
-
+        Example:
+            ```python
             with module.expect_constructions({ItemService: 0, RequestContext: 3}):
                 for _ in range(3):
                     module.client.get("/items")
+            ```
         """
         __tracebackhide__ = True
         for token in expected:
@@ -453,11 +470,12 @@ class TestingModule:
     def track_constructions(self) -> Iterator[dict[Hashable, int]]:
         """Yield a dict that, when the block ends, holds what was constructed inside it.
 
-        Example::
-
+        Example:
+            ```python
             with module.track_constructions() as delta:
                 module.client.get("/items")
             assert delta == {}   # nothing was built while serving that request
+            ```
         """
         delta: dict[Hashable, int] = {}
         before = self._ledger.snapshot()
@@ -468,8 +486,8 @@ class TestingModule:
 
 
 class _ExpectConstructions:
-    """The block of ``expect_constructions``: a class, not a generator, so that a failure
-    shows the test's ``with`` line and no frame of ours or of contextlib."""
+    """The block of `expect_constructions`: a class, not a generator, so that a failure
+    shows the test's `with` line and no frame of ours or of contextlib."""
 
     def __init__(self, ledger: Ledger, expected: dict[Hashable, int]) -> None:
         self._ledger = ledger

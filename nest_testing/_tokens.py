@@ -1,7 +1,7 @@
 """How tokens are named in messages, and the did-you-mean that follows an unknown one.
 
 Every message that names a provider, a module or an InjectionToken names it through
-:func:`token_name`, so a token reads the same in every error. Pure functions of their
+`token_name()`, so a token reads the same in every error. Pure functions of their
 arguments: nothing here looks at a graph or raises.
 """
 
@@ -14,7 +14,7 @@ from nest.common.provider import InjectionToken
 
 
 def token_name(token: object) -> str:
-    """The name a user wrote: ``Logger``, ``InjectionToken('DB_URL')``, ``'db_url'``."""
+    """The name a user wrote: `Logger`, `InjectionToken('DB_URL')`, `'db_url'`."""
     if isinstance(token, type):
         return token.__name__
     if isinstance(token, InjectionToken):
@@ -35,7 +35,7 @@ def _bare_name(token: object) -> str:
 def did_you_mean(
     token: object, candidates: Iterable[Hashable], render: Callable[[object], str] = token_name
 ) -> str:
-    """`` Did you mean: Logger?`` for the closest candidate names, or ``""``."""
+    """` Did you mean: Logger?` for the closest candidate names, or `""`."""
     by_name: dict[str, Hashable] = {}
     for candidate in candidates:
         by_name.setdefault(_bare_name(candidate).lower(), candidate)

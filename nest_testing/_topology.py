@@ -1,10 +1,10 @@
 """Where everything sits in a registered module graph: paths, owners, visibility.
 
-A :class:`Topology` is computed once, after PyNest registered every module of a testing
+A `Topology` is computed once, after PyNest registered every module of a testing
 module, and never changes: the container, the graph, the error texts and
-``module.select()`` query it. It reads PyNest's ``ModuleRef``s and holds no instance;
+`module.select()` query it. It reads PyNest's `ModuleRef`s and holds no instance;
 it must not build, bind or validate anything (that is the container's and
-:mod:`nest_testing._checks`'s job).
+`nest_testing._checks`'s job).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from nest.core.pynest_container import ModuleRef
 
 
 def is_testing_root(ref: ModuleRef) -> bool:
-    """Whether ``ref`` is the synthetic root module a builder makes per testing module."""
+    """Whether `ref` is the synthetic root module a builder makes per testing module."""
     return bool(getattr(ref.metatype, "__nest_testing_root__", False))
 
 
@@ -27,10 +27,11 @@ def is_testing_root(ref: ModuleRef) -> bool:
 class Topology:
     """The registered modules of one testing module, and where each token lives.
 
-    Example::
-
+    Example:
+        ```python
         topology = Topology.of(container.modules.values(), root_ref)
         topology.owner_path(Logger)  # ('AppModule', 'CoreModule')
+        ```
     """
 
     root: ModuleRef
@@ -51,7 +52,7 @@ class Topology:
 
     @classmethod
     def of(cls, refs: Iterable[ModuleRef], root: ModuleRef) -> Topology:
-        """The topology of registered modules, seen from ``root``."""
+        """The topology of registered modules, seen from `root`."""
         ordered = tuple(refs)
         names = _display_names(ref.metatype for ref in ordered)
         paths = _module_paths(ordered, root, names)
@@ -80,7 +81,7 @@ class Topology:
         )
 
     def name_of(self, ref: ModuleRef) -> str:
-        """The module's name in messages and the graph (see :attr:`names`)."""
+        """The module's name in messages and the graph (see `names`)."""
         return self.names.get(ref.metatype, ref.name)
 
     @property
@@ -89,8 +90,8 @@ class Topology:
         return {*self.descriptors, *self.controllers}
 
     def path_of(self, ref: ModuleRef) -> tuple[str, ...]:
-        """Module names from the testing root to ``ref`` (the root is left out when it is
-        the synthetic testing root, so paths start at the user's ``AppModule``)."""
+        """Module names from the testing root to `ref` (the root is left out when it is
+        the synthetic testing root, so paths start at the user's `AppModule`)."""
         return self.paths.get(ref.token, (self.name_of(ref),))
 
     @property
@@ -98,7 +99,7 @@ class Topology:
         return self.path_of(self.root)
 
     def owner_of(self, token: object) -> ModuleRef | None:
-        """The module nearest the root that provides ``token`` (or declares it as a
+        """The module nearest the root that provides `token` (or declares it as a
         controller)."""
         try:
             return self.owners.get(token)
@@ -106,12 +107,12 @@ class Topology:
             return None
 
     def owner_path(self, token: object) -> tuple[str, ...]:
-        """The path to the module that owns ``token`` (the root's, for unknown tokens)."""
+        """The path to the module that owns `token` (the root's, for unknown tokens)."""
         ref = self.owner_of(token)
         return self.path_of(ref) if ref is not None else self.root_path
 
     def module_name_of(self, token: Hashable) -> str:
-        """Where a fix for ``token``'s dependencies goes: its module, by name."""
+        """Where a fix for `token`'s dependencies goes: its module, by name."""
         owner = self.owner_of(token)
         if owner is None or is_testing_root(owner):
             return "the testing module"
@@ -137,7 +138,7 @@ class Topology:
         return None
 
     def exported_by(self, ref: ModuleRef) -> set[Hashable]:
-        """What ``ref`` exposes to its importers, following re-exported modules (as
+        """What `ref` exposes to its importers, following re-exported modules (as
         PyNest resolves exports for encapsulation)."""
         by_class = {r.metatype: r for r in self.refs}
 
@@ -154,9 +155,9 @@ class Topology:
         return exported(ref, frozenset({ref.token}))
 
     def visible_from(self, ref: ModuleRef) -> set[Hashable]:
-        """What ``ref`` may inject: its own providers and controllers, what its imports
+        """What `ref` may inject: its own providers and controllers, what its imports
         export (following re-exported modules), and global providers. PyNest computes
-        the same sets inside ``validate_module_encapsulation`` but does not expose them."""
+        the same sets inside `validate_module_encapsulation` but does not expose them."""
         by_class = {r.metatype: r for r in self.refs}
         visible: set[Hashable] = {d.provide for d in ref.compiled.provider_descriptors}
         visible.update(ref.compiled.controllers)
@@ -171,7 +172,7 @@ class Topology:
 
 
 def _display_names(modules: Iterable[type]) -> dict[type, str]:
-    """Class names, qualified (``package.module.Name``) where two classes share one, and
+    """Class names, qualified (`package.module.Name`) where two classes share one, and
     numbered where even that is shared (classes made in a loop)."""
     classes = list(dict.fromkeys(modules))
     by_name: dict[str, list[type]] = {}

@@ -1,7 +1,7 @@
-"""Checks of what the user hands the public API, each failing with a ``UsageError``.
+"""Checks of what the user hands the public API, each failing with a `UsageError`.
 
 A wrong argument must fail where it is passed, saying what was expected and how to
-write it, never later as a ``TypeError`` from inside the toolkit, PyNest or the
+write it, never later as a `TypeError` from inside the toolkit, PyNest or the
 injector. These functions only check; they record and change nothing.
 """
 
@@ -17,19 +17,19 @@ from nest_testing.errors import UsageError
 
 
 def is_module(obj: object) -> bool:
-    """Whether ``obj`` is a PyNest ``@Module`` class."""
+    """Whether `obj` is a PyNest `@Module` class."""
     return isinstance(obj, type) and bool(ModuleCompiler.has_module_metadata(obj))
 
 
 def require_module(module: object, where: str) -> None:
-    """``module`` is a ``@Module`` class (``where`` names the call, e.g.
-    ``override_module(...)``)."""
+    """`module` is a `@Module` class (`where` names the call, e.g.
+    `override_module(...)`)."""
     if not is_module(module):
         raise UsageError(f"{where} takes PyNest @Module classes; {module!r} is not one.")
 
 
 def require_list(value: object, key: str) -> Sequence[Any]:
-    """``create_testing_module(key=[...])`` got a list (or tuple), not one item."""
+    """`create_testing_module(key=[...])` got a list (or tuple), not one item."""
     if isinstance(value, (list, tuple)):
         return value
     shown = token_name(value) if isinstance(value, type) else repr(value)
@@ -40,7 +40,7 @@ def require_list(value: object, key: str) -> Sequence[Any]:
 
 
 def require_controller(cls: object) -> None:
-    """An entry of ``controllers=[...]`` is a ``@Controller`` class."""
+    """An entry of `controllers=[...]` is a `@Controller` class."""
     if isinstance(cls, type) and getattr(cls, "__is_controller__", False):
         return
     if isinstance(cls, type) and getattr(cls, "__injectable__", False):
@@ -54,7 +54,7 @@ def require_controller(cls: object) -> None:
 
 
 def require_token(token: object, where: str) -> Hashable:
-    """``token`` can be a provider token: a class, an ``InjectionToken`` or a string
+    """`token` can be a provider token: a class, an `InjectionToken` or a string
     (anything hashable, as the injector keys bindings by it)."""
     try:
         hash(token)

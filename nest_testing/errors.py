@@ -1,18 +1,19 @@
 """Every failure a nest-testing user can meet, one class each.
 
-All of them derive from :class:`NestTestingError`, so ``except NestTestingError`` catches
+All of them derive from `NestTestingError`, so `except NestTestingError` catches
 anything the toolkit raises about the app under test. Errors raised while resolving the
-graph carry the path from the root module to the failing provider in :attr:`~NestTestingError.path`
-and chain the original exception (``raise ... from original``).
+graph carry the path from the root module to the failing provider in `path`
+and chain the original exception (`raise ... from original`).
 
-Example::
-
+Example:
+    ```python
     from nest_testing import NestTestingError, Test
 
     try:
         Test.create_testing_module(imports=[AppModule]).compile()
     except NestTestingError as exc:
         print(exc.path)  # ('AppModule', 'ItemController', 'ItemService', 'Logger')
+    ```
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ __all__ = [
 class NestTestingError(Exception):
     """Base class of every error nest-testing raises about the app under test.
 
-    ``path`` names the nodes from the root module to the failing provider (empty when
-    the error is not about one node); ``token`` is the token the error is about, if any.
+    `path` names the nodes from the root module to the failing provider (empty when
+    the error is not about one node); `token` is the token the error is about, if any.
 
-    Example::
-
+    Example:
+        ```python
         with pytest.raises(NestTestingError, match="ItemService -> Logger"):
             Test.create_testing_module(imports=[AppModule]).compile()
+        ```
     """
 
     def __init__(
@@ -64,38 +66,41 @@ class NestTestingError(Exception):
 
 
 class UsageError(NestTestingError):
-    """The toolkit was used out of order: ``compile()`` twice, a closed module, the sync
+    """The toolkit was used out of order: `compile()` twice, a closed module, the sync
     client of a module that lives on an event loop, and the like.
 
-    Example::
-
+    Example:
+        ```python
         builder.compile()
         builder.compile()  # UsageError: compile() may be called once per builder
+        ```
     """
 
 
 class UnknownOverrideError(NestTestingError):
     """An override, mock or spy names a token that no module in the graph provides.
 
-    Raised by ``compile()``; the message lists the modules searched and the closest
+    Raised by `compile()`; the message lists the modules searched and the closest
     provider names.
 
-    Example::
-
+    Example:
+        ```python
         Test.create_testing_module(imports=[AppModule]).override_provider(Loger, X).compile()
         # UnknownOverrideError: no module provides Loger ... Did you mean: Logger?
+        ```
     """
 
 
 class UnknownTokenError(NestTestingError, KeyError):
     """A token was looked up that the testing module does not know.
 
-    Also a ``KeyError``, so ``token in module.constructions`` and ``.get()`` behave like
+    Also a `KeyError`, so `token in module.constructions` and `.get()` behave like
     a mapping's.
 
-    Example::
-
+    Example:
+        ```python
         module.constructions[Loger]  # UnknownTokenError: ... Did you mean: Logger?
+        ```
     """
 
     def __str__(self) -> str:  # KeyError would repr() the message
@@ -103,115 +108,125 @@ class UnknownTokenError(NestTestingError, KeyError):
 
 
 class ModuleOverrideError(NestTestingError):
-    """``override_module(Old, New)``: ``New`` does not export a token that ``Old`` exports
-    and that a provider or controller of a module importing ``Old`` injects. The message
+    """`override_module(Old, New)`: `New` does not export a token that `Old` exports
+    and that a provider or controller of a module importing `Old` injects. The message
     names each consumer, its module and the token.
 
-    Example::
-
+    Example:
+        ```python
         .override_module(DatabaseModule, InMemoryDatabaseModule).compile()
         # ModuleOverrideError: ... UsersModule -> UserRepository injects Session, which
         # InMemoryDatabaseModule does not export ...
+        ```
     """
 
 
 class MissingProviderError(NestTestingError):
     """A provider needs a token that no module provides (or the injector cannot build).
 
-    Example::
-
+    Example:
+        ```python
         # ItemService(logger: Logger) with Logger nowhere in providers=[...] and strict()
         MissingProviderError: AppModule -> ItemService -> Logger: ...
+        ```
     """
 
 
 class ImplicitProviderError(MissingProviderError):
-    """In ``.strict()`` mode: classes would be built implicitly by the injector because no
+    """In `.strict()` mode: classes would be built implicitly by the injector because no
     module registers them. The message names every such class at once, each with its
     consumer and the module that should provide it.
 
-    Example::
-
+    Example:
+        ```python
         Test.create_testing_module(imports=[AppModule]).strict().compile()
         # ImplicitProviderError: strict(): ConfigService, ItemService would be built
         # implicitly by the injector ...
         #   AppModule -> Logger -> ConfigService: add ConfigService to providers=[...] ...
         #   AppModule -> ItemController -> ItemService: add ItemService to providers=[...] ...
+        ```
     """
 
 
 class CircularDependencyError(NestTestingError):
     """Providers depend on each other in a cycle.
 
-    Example::
-
+    Example:
+        ```python
         # A(b: B), B(a: A)
         CircularDependencyError: Circular dependency: AppModule -> A -> B -> A
+        ```
     """
 
 
 class EncapsulationError(NestTestingError):
     """A provider injects a token its module cannot see (not its own, not exported by an
-    imported module, not global), or ``select(Mod).get(token)`` asked for one.
+    imported module, not global), or `select(Mod).get(token)` asked for one.
 
-    Example::
-
+    Example:
+        ```python
         module.select(ItemModule).get(SecretService)
         # EncapsulationError: AppModule -> ItemModule -> SecretService: not visible ...
+        ```
     """
 
 
 class UnknownExportError(EncapsulationError):
-    """In ``.strict()`` mode: a module exports a token it neither provides nor gets from
+    """In `.strict()` mode: a module exports a token it neither provides nor gets from
     an import that exports it, or a module it does not import (NestJS's
-    ``UnknownExportException``; PyNest itself accepts such an export). Every such export
+    `UnknownExportException`; PyNest itself accepts such an export). Every such export
     is named at once.
 
-    Example::
-
+    Example:
+        ```python
         Test.create_testing_module(imports=[AppModule]).strict().compile()
         # UnknownExportError: strict(): modules export what they do not have:
         #   AppModule -> CoreModule: exports Logger, which CoreModule neither provides ...
+        ```
     """
 
 
 class ProviderConstructionError(NestTestingError):
     """A provider's constructor or factory raised. The original exception is chained.
 
-    Example::
-
+    Example:
+        ```python
         ProviderConstructionError: AppModule -> ItemController -> ItemService -> Logger:
         RuntimeError('boom')
+        ```
     """
 
 
 class LifecycleHookError(NestTestingError):
-    """A lifecycle hook (``on_module_init``, ``on_application_bootstrap``, a shutdown hook)
+    """A lifecycle hook (`on_module_init`, `on_application_bootstrap`, a shutdown hook)
     raised. The original exception is chained.
 
-    Example::
-
+    Example:
+        ```python
         LifecycleHookError: AppModule -> DbModule -> Database.on_module_init:
         ConnectionError('refused')
+        ```
     """
 
 
 class AppConfigurationError(NestTestingError):
-    """A ``configure_app`` callback raised while the testing module's app was assembled.
+    """A `configure_app` callback raised while the testing module's app was assembled.
     The original exception is chained.
 
-    Example::
-
+    Example:
+        ```python
         AppConfigurationError: configure_app(add_cors) raised ValueError('bad origin')
+        ```
     """
 
 
 class ScopeError(NestTestingError):
-    """``module.get()`` was asked for a transient or request-scoped provider, which has no
-    single instance to return; ``module.resolve()`` builds a fresh one.
+    """`module.get()` was asked for a transient or request-scoped provider, which has no
+    single instance to return; `module.resolve()` builds a fresh one.
 
-    Example::
-
+    Example:
+        ```python
         module.get(RequestContext)      # ScopeError: ... use module.resolve(RequestContext)
         module.resolve(RequestContext)  # a new RequestContext
+        ```
     """

@@ -1,4 +1,4 @@
-"""The pytest face of nest-testing, loaded through the ``pytest11`` entry point.
+"""The pytest face of nest-testing, loaded through the `pytest11` entry point.
 
 Configure the app once::
 
@@ -132,7 +132,7 @@ class _ConfigError(Exception):
 
 
 def load_app_module(spec: str) -> Any:
-    """The module class (or deployed ``PyNestApp``) named by ``'package.module:name'``."""
+    """The module class (or deployed `PyNestApp`) named by `'package.module:name'`."""
     module_path, sep, attribute = spec.partition(":")
     if not (sep and module_path and attribute):
         raise _ConfigError(
@@ -164,8 +164,8 @@ def load_app_module(spec: str) -> Any:
 
 @pytest.fixture
 def nest_app_module(pytestconfig: pytest.Config) -> Any:
-    """The root module ``nest_app`` builds, or the deployed ``PyNestApp`` it builds from
-    (``Test.from_app``): from the ``nest_app_module`` ini option.
+    """The root module `nest_app` builds, or the deployed `PyNestApp` it builds from
+    (`Test.from_app`): from the `nest_app_module` ini option.
 
     Override it in a conftest to choose the module in code::
 
@@ -190,9 +190,9 @@ def nest_app_module(pytestconfig: pytest.Config) -> Any:
 
 @pytest.fixture
 def nest_builder(request: pytest.FixtureRequest, nest_app_module: Any) -> TestingModuleBuilder:
-    """The builder for the configured app (``Test.from_app(app)`` for a deployed
-    ``PyNestApp``), with the test's ``nest_override`` / ``nest_mock`` /
-    ``nest_override_dependency`` markers applied. Add more before ``nest_app`` compiles it::
+    """The builder for the configured app (`Test.from_app(app)` for a deployed
+    `PyNestApp`), with the test's `nest_override` / `nest_mock` /
+    `nest_override_dependency` markers applied. Add more before `nest_app` compiles it::
 
         @pytest.fixture
         def nest_builder(nest_builder):
@@ -261,7 +261,7 @@ def _bad_marker(marker: pytest.Mark, form: str) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
-    """``@pytest.mark.nest_mock(SomeClass)`` (one class, no kwargs) makes pytest mark the
+    """`@pytest.mark.nest_mock(SomeClass)` (one class, no kwargs) makes pytest mark the
     class and call it with the test function: the test is silently replaced by an
     instance. Say so instead of letting the test vanish."""
     marks = getattr(type(obj), "pytestmark", None)
@@ -298,15 +298,16 @@ def nest_app(
 ) -> Iterator[TestingModule]:
     """The compiled testing module for this test, closed (shutdown hooks run) at teardown.
 
-    In a sync test it is served on a loop of its own (use ``nest_client``); in an async
+    In a sync test it is served on a loop of its own (use `nest_client`); in an async
     test run by pytest-asyncio it is compiled on the test's loop (use
-    ``nest_async_client``).
+    `nest_async_client`).
 
-    Example::
-
+    Example:
+        ```python
         def test_logger_is_shared(nest_app, nest_client):
             nest_client.get("/items")
             nest_app.assert_singleton(Logger)
+        ```
     """
     # Markers are closer to the test than any conftest fixture that extended nest_builder:
     # applied again, last, they win over those additions too.
@@ -330,25 +331,27 @@ def nest_app(
 
 @pytest.fixture
 def nest_client(nest_app: TestingModule) -> TestClient:
-    """``nest_app.client``: a started starlette ``TestClient`` on the module's loop.
+    """`nest_app.client`: a started starlette `TestClient` on the module's loop.
 
-    Example::
-
+    Example:
+        ```python
         def test_items(nest_client):
             assert nest_client.get("/items").status_code == 200
+        ```
     """
     return nest_app.client
 
 
 @pytest.fixture
 def nest_error_client(nest_app: TestingModule) -> TestClient:
-    """A second ``TestClient`` of ``nest_app`` that answers an unhandled exception with a
-    500, as a deployed app does (``nest_app.client_for(raise_server_exceptions=False)``).
+    """A second `TestClient` of `nest_app` that answers an unhandled exception with a
+    500, as a deployed app does (`nest_app.client_for(raise_server_exceptions=False)`).
 
-    Example::
-
+    Example:
+        ```python
         def test_error_page(nest_error_client):
             assert nest_error_client.get("/boom").status_code == 500
+        ```
     """
     return nest_app.client_for(raise_server_exceptions=False)
 
@@ -367,13 +370,14 @@ if pytest_asyncio is not None:
 
     @pytest_asyncio.fixture
     async def nest_async_client(nest_app: TestingModule) -> AsyncIterator[Any]:
-        """An ``httpx2.AsyncClient`` serving ``nest_app`` on the test's loop.
+        """An `httpx2.AsyncClient` serving `nest_app` on the test's loop.
 
-        Example::
-
+        Example:
+            ```python
             @pytest.mark.asyncio
             async def test_items(nest_async_client):
                 assert (await nest_async_client.get("/items")).status_code == 200
+            ```
         """
         async with nest_app.async_client() as client:
             yield client

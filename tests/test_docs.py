@@ -5,7 +5,8 @@ directly above it, ``<!-- from: examples/doubles_app/tests/test_doubles_mock.py 
 (a path relative to the repository root) must appear verbatim in that file: the same
 consecutive lines, compared after ``textwrap.dedent`` and ignoring trailing whitespace.
 A marker that is not directly above a ```python fence is an error too, so a stray blank
-line cannot switch the check off.
+line cannot switch the check off, and so is a ```python block without a marker: every
+Python block in the docs is code CI runs.
 """
 
 import difflib
@@ -172,6 +173,29 @@ def test_every_marker_sits_directly_above_a_python_block(
         f"{_rel(markdown)}:{line}: <!-- from: {path} --> must be on the line directly above "
         f"a ```python fence (found {'```' + info if info is not None else 'no fence'}), or "
         "the block below it is not checked."
+    )
+
+
+def _python_blocks() -> list[object]:
+    cases: list[object] = []
+    for markdown in MARKDOWN:
+        blocks, _, _ = parse(markdown)
+        for block in blocks:
+            if block.info.split(" ", 1)[0].lower() in PYTHON:
+                where = f"{_rel(markdown)}:{block.line}"
+                cases.append(pytest.param(markdown, block, id=where))
+    return cases
+
+
+PYTHON = {"python", "py", "python3", "pycon"}
+
+
+@pytest.mark.parametrize(("markdown", "block"), _python_blocks())
+def test_every_python_block_comes_from_a_file_ci_runs(markdown: Path, block: Block) -> None:
+    assert block.marker is not None, (
+        f"{_rel(markdown)}:{block.line}: this ```{block.info} block is checked by nothing. "
+        "Put the code in a file CI runs (a test under tests/docs_examples/ or an example "
+        "app's tests) and add <!-- from: that/file.py --> on the line above the fence."
     )
 
 

@@ -202,3 +202,23 @@ def test_a_factory_that_raises_or_is_async() -> None:
     awaiting.override_guard(DenyAll).use_factory(later)
     with pytest.raises(UsageError, match="the factory is async"):
         awaiting.compile()
+
+
+class LenientIntPipe:
+    def transform(self, value: Any) -> int:
+        return int(float(value))
+
+
+def make_pipe(settings: Settings) -> Doubled:
+    return Doubled()
+
+
+def test_override_pipe_forms_as_the_docs_show_them() -> None:
+    builder = Test.create_testing_module(imports=[PipesModule])
+    # fmt: off
+    builder.override_pipe(ParseIntPipe, LenientIntPipe)              # a class: built per request
+    builder.override_pipe(ParseIntPipe, lambda value: 7)              # an object or a callable
+    builder.override_pipe(ParseIntPipe).use_factory(make_pipe, inject=[Settings])
+    # fmt: on
+    with builder.compile() as module:  # the last one wins
+        assert module.client.get("/pipes/items/3").json()["id"] == 6

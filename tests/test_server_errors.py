@@ -91,3 +91,16 @@ async def test_async_client_of_a_threaded_module_answers_500() -> None:
             assert (await client.get("/errors/boom")).status_code == 500
     finally:
         await module.aclose()
+
+
+@pytest.mark.asyncio
+async def test_error_responses_as_the_clients_page_shows_them() -> None:
+    module = Test.create_testing_module(imports=[ErrorsModule]).compile()
+    try:
+        client = module.client_for(raise_server_exceptions=False)  # a module from compile()
+        assert client.get("/errors/boom").status_code == 500
+
+        async with module.async_client(raise_app_exceptions=False) as client:  # either kind
+            assert (await client.get("/errors/boom")).status_code == 500
+    finally:
+        await module.aclose()

@@ -90,9 +90,9 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspel
         home = _HOME_OF.get(name)
         if home is None:
             raise AttributeError(f"module 'nest_testing' has no attribute {name!r}")
-        value = getattr(importlib.import_module(home), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
+        # Not cached here: the module that defines it is the one source (a test harness
+        # that restores sys.modules, like pytester, gets the class in use after it).
+        return getattr(importlib.import_module(home), name)
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *_HOME_OF})

@@ -443,8 +443,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
     violations = singleton_violations(module, item.stash.get(_SINCE, 0))
     if violations:
-        __tracebackhide__ = True
-        # A failure of the call phase, like an assert: --pdb, --lf and -x all see it.
+        # A failure of the call phase, like an assert: --pdb, --lf and -x all see it. No
+        # __tracebackhide__: with pytrace=False no frame is shown, and hiding this one only
+        # adds pytest's "All traceback entries are hidden" line.
         pytest.fail(
             "nest-testing strict singletons (--nest-strict-singletons or "
             "nest_strict_singletons = true): singleton providers were constructed more "

@@ -80,7 +80,9 @@ def bench(rounds: int) -> dict[str, Any]:
         "with_s": statistics.median(with_plugin),
         "without_s": statistics.median(without),
         "ratio": statistics.median(with_plugin) / statistics.median(without),
-        "paired": {"median": statistics.median(paired), "min": paired[0], "max": paired[-1]},
+        "paired_median": statistics.median(paired),
+        "paired_min": paired[0],
+        "paired_max": paired[-1],
         # CPU time moves less than wall time with the load of a shared machine.
         "cpu_ratio": statistics.median(cpu["with plugin"])
         / statistics.median(cpu["-p no:nest_testing"]),
@@ -92,12 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     result = bench(args.rounds)
-    paired = result["paired"]
-    verdict = "met" if result["ratio"] <= TARGET else "NOT MET"
+    met = max(result["ratio"], result["paired_median"]) <= TARGET
+    verdict = "met" if met else "NOT MET"
     print(
         f"pytest start-up, one test, with the plugin / -p no:nest_testing: "
         f"{result['ratio']:.3f}x (target <= {TARGET:.2f}: {verdict}); paired "
-        f"{paired['median']:.3f} [{paired['min']:.3f}-{paired['max']:.3f}]; medians "
+        f"{result['paired_median']:.3f} [{result['paired_min']:.3f}-{result['paired_max']:.3f}]; "
+        f"medians "
         f"{result['with_s']:.3f}s / {result['without_s']:.3f}s; CPU time "
         f"{result['cpu_ratio']:.3f}x; {result['rounds']} rounds"
     )

@@ -26,7 +26,9 @@ request through the module's clients against raw clients (``bench_requests``); (
 300-test pytest suite on the fixtures against the same suite by hand (``bench_suite``);
 (4) a repeat compile with cached blueprints against a cold one; (5) a lazy compile that
 builds one provider against a cold eager compile; (6) memory and resources left after
-1,000 compile/close cycles (``leak_cycles``). With ``--instructions``, row 1 with the
+1,000 compile/close cycles (``leak_cycles``); (7) pytest start-up of a one-test session
+that uses no nest fixture, with the plugin against ``-p no:nest_testing``
+(``bench_startup``). With ``--instructions``, row 1 with the
 cache off is also counted in instructions under callgrind (``bench_instructions``),
 which does not move with the machine's load.
 """
@@ -49,6 +51,7 @@ from typing import Any
 import bench_compile  # benchmarks/ is on sys.path when this runs as a script
 import bench_instructions
 import bench_requests
+import bench_startup
 import bench_suite
 from synthetic import make_app
 
@@ -84,6 +87,7 @@ FULL = {
     "suite_full_warmup": True,
     "cache_rounds": 9,
     "cycles": 1000,
+    "startup_rounds": 15,
 }
 QUICK = {
     "sizes": bench_compile.QUICK_SIZES,
@@ -93,6 +97,7 @@ QUICK = {
     "suite_full_warmup": False,
     "cache_rounds": 5,
     "cycles": 200,
+    "startup_rounds": 7,
 }
 CACHE_SIZE = (100, 20)
 INSTRUCTION_SIZES = [(10, 20), (100, 20)]  # 300x20 would take most of an hour
@@ -237,6 +242,11 @@ def measure_requests(rounds: int) -> dict[str, Any]:
 def measure_suite(rounds: int, full_warmup: bool) -> dict[str, Any]:
     log(f"[3] {TESTS}-test suite: fixtures vs by hand")
     return bench_suite.bench(TESTS, rounds, full_warmup=full_warmup)
+
+
+def measure_startup(rounds: int) -> dict[str, Any]:
+    log("[7] pytest start-up, one test: with the plugin vs -p no:nest_testing")
+    return bench_startup.bench(rounds)
 
 
 def measure_leaks(cycles: int) -> dict[str, Any]:
@@ -417,6 +427,19 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             f"left: {left}",
         ]
     )
+    startup = results.get("startup")  # absent from results saved before the row existed
+    if startup is not None:
+        rows.append(
+            [
+                "7",
+                "pytest start-up, one test using no nest fixture: plugin / `-p no:nest_testing`",
+                f"<= {bench_startup.TARGET:.2f}",
+                _ratio(startup),
+                _paired(startup),
+                _verdict(_within(startup, bench_startup.TARGET)),
+                f"CPU time {startup['cpu_ratio']:.3f}x; {startup['rounds']} rounds",
+            ]
+        )
     return rows
 
 
@@ -505,6 +528,11 @@ is "met" only when both medians, the result and the paired one, are within the t
    one request, two assertions, close), in a fresh interpreter: resident memory growth
    between a snapshot after 20 warm-up cycles and one after the cycles, and the threads,
    open event loops, live anyio blocking portals and open file descriptors left over.
+7. **Plugin start-up** (`benchmarks/bench_startup.py`): a one-test session whose test
+   uses no nest fixture, its `pytest.ini` naming an app, run as `python -m pytest -q -p
+   no:randomly -p no:cacheprovider` in a subprocess with the plugin and with `-p
+   no:nest_testing`, the order alternating. What a project pays for having nest-testing
+   installed in a session that does not use it; the notes give the CPU-time ratio too.
 """
 
 
@@ -574,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         "requests": measure_requests(plan["request_rounds"]),
         "suite": measure_suite(plan["suite_rounds"], plan["suite_full_warmup"]),
         "leaks": measure_leaks(plan["cycles"]),
+        "startup": measure_startup(plan["startup_rounds"]),
     }
     if args.instructions:
         if not bench_instructions.available():

@@ -121,6 +121,16 @@ class Ledger:
         with self._lock:
             return {phase: Counter(counts) for phase, counts in self._by_phase.items()}
 
+    def last_serial(self) -> int:
+        """The serial of the latest construction begun: later ones have greater serials."""
+        with self._lock:
+            return self._serial
+
+    def constructions_since(self, serial: int) -> list[Construction]:
+        """Finished constructions whose serial is greater than ``serial``, in order."""
+        with self._lock:
+            return [c for c in self._constructions if c.serial > serial]
+
     def constructions_of(self, token: Hashable) -> list[Construction]:
         with self._lock:
             return [c for c in self._constructions if c.token == token]

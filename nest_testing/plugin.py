@@ -15,26 +15,25 @@ and use the fixtures, with nothing to import::
 
 from __future__ import annotations
 
+# Nothing of FastAPI, PyNest or nest_testing's internals is imported here: pytest loads
+# this plugin in every session of every project that has nest-testing installed, and a
+# session that never asks for a nest fixture must not pay for them (benchmarks/
+# bench_startup.py). Import them inside the fixture or hook that needs them; types go
+# under TYPE_CHECKING.
 import importlib
 import inspect
+import weakref
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
-
-from nest_testing._builder import TestingModuleBuilder
-from nest_testing._report import construction_report, singleton_violations
-from nest_testing._testing_module import TestingModule
-from nest_testing._tokens import did_you_mean
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - exercised in an environment without it
-    pytest_asyncio = None  # type: ignore[assignment]
+    from nest_testing._builder import TestingModuleBuilder
+    from nest_testing._testing_module import TestingModule
 
 __all__ = [
     "nest_app",
@@ -45,7 +44,12 @@ __all__ = [
     "nest_error_client",
 ]
 
-_MODULE = pytest.StashKey[TestingModule]()
+#: PyNest modules the plugin has served, and the ledger serial at the end of the last test
+#: that used each: a module shared by several tests is judged per test from there.
+_SEEN = pytest.StashKey["weakref.WeakKeyDictionary[TestingModule, int]"]()
+#: The ledger serial a test's window starts after (0: the module is the test's own).
+_SINCE = pytest.StashKey[int]()
+
 _GRAPH_WRITTEN = pytest.StashKey[bool]()
 _OVERRIDE_FORMS = ("use_value", "use_class", "use_factory")
 
@@ -91,9 +95,33 @@ def pytest_configure(config: pytest.Config) -> None:
         "nest_mock(token, **attrs): serve an autospec'd mock of a provider of nest_app, as "
         "builder.mock_provider() does; the closest marker wins per token",
     )
-    from nest_testing._plugin_deployed import MARKER, MARKER_HELP
+    config.addinivalue_line(
+        "markers",
+        "nest_override_dependency(dependency, replacement): replace a FastAPI Depends(...) "
+        "of nest_app's routes, as builder.override_dependency() does; the closest marker "
+        "wins per dependency",
+    )
+    config.stash[_SEEN] = weakref.WeakKeyDictionary()
+    if _has_pytest_asyncio_1(config):
+        from nest_testing import _plugin_asyncio
 
-    config.addinivalue_line("markers", f"{MARKER}{MARKER_HELP[len(MARKER) :]}")
+        config.pluginmanager.register(_plugin_asyncio, "nest_testing._plugin_asyncio")
+
+
+def _has_pytest_asyncio_1(config: pytest.Config) -> bool:
+    if not config.pluginmanager.has_plugin("asyncio"):
+        return False
+    import pytest_asyncio
+
+    return int(getattr(pytest_asyncio, "__version__", "0").split(".")[0]) >= 1
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from nest_testing import __version__
+
+    app = config.getini("nest_app_module") or "unset"
+    strict = "on" if _strict_singletons(config) else "off"
+    return f"nest-testing {__version__}: app={app}, strict-singletons={strict}"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -133,6 +161,9 @@ class _ConfigError(Exception):
 
 def load_app_module(spec: str) -> Any:
     """The module class (or deployed `PyNestApp`) named by `'package.module:name'`."""
+    from nest_testing._plugin_deployed import EXPECTED, found, is_app_target
+    from nest_testing._tokens import did_you_mean
+
     module_path, sep, attribute = spec.partition(":")
     if not (sep and module_path and attribute):
         raise _ConfigError(
@@ -153,8 +184,6 @@ def load_app_module(spec: str) -> Any:
             f"nest_app_module = {spec!r}: {module_path!r} has no attribute {attribute!r}."
             + did_you_mean(attribute, names, render=str)
         ) from None
-    from nest_testing._plugin_deployed import EXPECTED, found, is_app_target
-
     if not is_app_target(candidate):
         raise _ConfigError(
             f"nest_app_module = {spec!r}: {attribute} is {found(candidate)}; expected {EXPECTED}."
@@ -282,13 +311,32 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
         )
 
 
-def _runs_on_asyncio(request: pytest.FixtureRequest) -> bool:
-    """Whether the test is a coroutine that pytest-asyncio runs on its loop."""
-    function = getattr(request.node, "obj", None)
-    return (
-        pytest_asyncio is not None
-        and inspect.iscoroutinefunction(function)
-        and request.config.pluginmanager.has_plugin("asyncio")
+def _loop_runner(request: pytest.FixtureRequest) -> Literal["asyncio", "anyio"] | None:
+    """Which plugin runs the test's coroutine, so that its module lives on that loop: not
+    which plugins are installed (an `@pytest.mark.anyio` test beside pytest-asyncio)."""
+    item = request.node
+    if not inspect.iscoroutinefunction(getattr(item, "obj", None)):
+        return None
+    if request.config.pluginmanager.has_plugin("asyncio"):
+        import pytest_asyncio
+
+        if _runs_on_pytest_asyncio(item, pytest_asyncio):
+            return "asyncio"
+    if item.get_closest_marker("anyio") is not None and "anyio_backend" in item.fixturenames:
+        return "anyio"
+    return None
+
+
+def _runs_on_pytest_asyncio(item: pytest.Item, pytest_asyncio: Any) -> bool:
+    version = getattr(pytest_asyncio, "__version__", "0")
+    if int(version.split(".")[0]) >= 1:
+        return bool(pytest_asyncio.is_async_test(item))
+    if item.get_closest_marker("asyncio") is None:
+        return False
+    pytest.fail(
+        f"nest-testing: {item.nodeid} is run by pytest-asyncio {version}; nest_app and "
+        "nest_async_client need pytest-asyncio >= 1.0 (pip install 'pytest-asyncio>=1.0').",
+        pytrace=False,
     )
 
 
@@ -299,7 +347,7 @@ def nest_app(
     """The compiled testing module for this test, closed (shutdown hooks run) at teardown.
 
     In a sync test it is served on a loop of its own (use `nest_client`); in an async
-    test run by pytest-asyncio it is compiled on the test's loop (use
+    test run by pytest-asyncio or anyio it is compiled on the test's loop (use
     `nest_async_client`).
 
     Example:
@@ -312,21 +360,12 @@ def nest_app(
     # Markers are closer to the test than any conftest fixture that extended nest_builder:
     # applied again, last, they win over those additions too.
     _apply_markers(nest_builder, request.node)
-    stash = request.node.stash
-    try:
-        if _runs_on_asyncio(request):  # compiled, and closed, on the test's loop
-            module: TestingModule = request.getfixturevalue("_nest_app_on_test_loop")
-            stash[_MODULE] = module
-            yield module
-            return
-        with nest_builder.compile() as module:
-            stash[_MODULE] = module
-            yield module
-    finally:
-        # The report hooks have read it by now; an item kept for the whole session must
-        # not keep the module (and its app) alive: 300 of them cost 40% of a suite's time.
-        if _MODULE in stash:
-            del stash[_MODULE]
+    runner = _loop_runner(request)
+    if runner is not None:  # compiled, and closed, on the test's loop
+        yield request.getfixturevalue(f"_nest_app_on_{runner}_loop")
+        return
+    with nest_builder.compile() as module:
+        yield module
 
 
 @pytest.fixture
@@ -356,41 +395,47 @@ def nest_error_client(nest_app: TestingModule) -> TestClient:
     return nest_app.client_for(raise_server_exceptions=False)
 
 
-if pytest_asyncio is not None:
+@pytest.fixture
+def nest_async_client(request: pytest.FixtureRequest, nest_app: TestingModule) -> Any:
+    """An `httpx2.AsyncClient` serving `nest_app` on the test's loop (async tests run by
+    pytest-asyncio or anyio).
 
-    @pytest_asyncio.fixture
-    async def _nest_app_on_test_loop(
-        nest_builder: TestingModuleBuilder,
-    ) -> AsyncIterator[TestingModule]:
-        module = await nest_builder.compile_async()
-        try:
-            yield module
-        finally:
-            await module.aclose()
-
-    @pytest_asyncio.fixture
-    async def nest_async_client(nest_app: TestingModule) -> AsyncIterator[Any]:
-        """An `httpx2.AsyncClient` serving `nest_app` on the test's loop.
-
-        Example:
-            ```python
-            @pytest.mark.asyncio
-            async def test_items(nest_async_client):
-                assert (await nest_async_client.get("/items")).status_code == 200
-            ```
-        """
-        async with nest_app.async_client() as client:
-            yield client
-
-else:  # pragma: no cover - exercised in an environment without pytest-asyncio
-
-    @pytest.fixture
-    def nest_async_client() -> Any:
-        """Needs pytest-asyncio."""
+    Example:
+        ```python
+        @pytest.mark.asyncio
+        async def test_items(nest_async_client):
+            assert (await nest_async_client.get("/items")).status_code == 200
+        ```
+    """
+    runner = _loop_runner(request)
+    if runner is None:
         pytest.fail(
-            "nest-testing: nest_async_client needs pytest-asyncio (pip install pytest-asyncio).",
+            f"nest-testing: {request.node.nodeid} asks for nest_async_client, which serves "
+            "async tests run by pytest-asyncio (@pytest.mark.asyncio) or anyio "
+            "(@pytest.mark.anyio). A sync test uses nest_client.",
             pytrace=False,
         )
+    return request.getfixturevalue(f"_nest_async_client_on_{runner}_loop")
+
+
+# anyio runs an async fixture on the test's loop when the fixture asks for anyio_backend.
+@pytest.fixture
+async def _nest_app_on_anyio_loop(
+    anyio_backend: Any, nest_builder: TestingModuleBuilder
+) -> AsyncIterator[TestingModule]:
+    module = await nest_builder.compile_async()
+    try:
+        yield module
+    finally:
+        await module.aclose()
+
+
+@pytest.fixture
+async def _nest_async_client_on_anyio_loop(
+    anyio_backend: Any, nest_app: TestingModule
+) -> AsyncIterator[Any]:
+    async with nest_app.async_client() as client:
+        yield client
 
 
 def _strict_singletons(config: pytest.Config) -> bool:
@@ -399,23 +444,71 @@ def _strict_singletons(config: pytest.Config) -> bool:
     )
 
 
+def _module_of(item: pytest.Item) -> TestingModule | None:
+    """The module `nest_app` gave the test: the plugin's own, or a conftest's override
+    of `nest_app` with a wider scope (one module shared by several tests)."""
+    candidate = (getattr(item, "funcargs", None) or {}).get("nest_app")
+    if candidate is None:
+        return None
+    from nest_testing._testing_module import TestingModule
+
+    return candidate if isinstance(candidate, TestingModule) else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    yield
+    module = _module_of(item)
+    if module is not None:  # the test's window opens where the last user's closed
+        item.stash[_SINCE] = item.config.stash[_SEEN].get(module, 0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield  # a test that failed by itself is reported as it is
+    module = _module_of(item)
+    if module is None or not _strict_singletons(item.config):
+        return
+    from nest_testing._report import singleton_violations
+
+    violations = singleton_violations(module, item.stash.get(_SINCE, 0))
+    if violations:
+        # A failure of the call phase, like an assert: --pdb, --lf and -x all see it. No
+        # __tracebackhide__: with pytrace=False no frame is shown, and hiding this one only
+        # adds pytest's "All traceback entries are hidden" line.
+        pytest.fail(
+            "nest-testing strict singletons (--nest-strict-singletons or "
+            "nest_strict_singletons = true): singleton providers were constructed more "
+            "than once during this test.\n\n" + "\n\n".join(violations),
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    module = _module_of(item)
+    try:
+        yield
+    finally:
+        if module is not None:
+            item.config.stash[_SEEN][module] = module._ledger.last_serial()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    module = item.stash.get(_MODULE, None)
-    if module is None or report.when != "call":
+    if report.when != "call" or not report.failed:
         return report
-    if report.passed and _strict_singletons(item.config):
-        violations = singleton_violations(module)
-        if violations:
-            report.outcome = "failed"
-            report.longrepr = (
-                "nest-testing strict singletons (--nest-strict-singletons or "
-                "nest_strict_singletons = true): singleton providers were constructed more "
-                "than once during this test.\n\n" + "\n\n".join(violations)
+    module = _module_of(item)
+    if module is not None:
+        from nest_testing._report import construction_report
+
+        report.sections.append(
+            (
+                "nest-testing: construction counts",
+                construction_report(module, item.stash.get(_SINCE, 0)),
             )
-    if report.failed:
-        report.sections.append(("nest-testing: construction counts", construction_report(module)))
+        )
     return report

@@ -112,14 +112,11 @@ CAPTURES: dict[str, Callable[[pytest.Pytester], str]] = {
     "strict-singletons": strict_singletons,
     "strict-singletons-session": strict_singletons_session,
 }
-# Compared as a multiset of lines: the strict-singletons report lists the providers in
-# set order today (issue 15, item 8). Drop a name here once that order is stable.
-UNORDERED = {"strict-singletons", "strict-singletons-session"}
 
 
 def _comparable(name: str, text: str) -> list[str]:
-    lines = [_DURATION.sub(" in ...s", line.rstrip()) for line in text.splitlines()]
-    return sorted(lines) if name in UNORDERED else lines
+    # Line for line: every report the docs show prints in a stable order.
+    return [_DURATION.sub(" in ...s", line.rstrip()) for line in text.splitlines()]
 
 
 BLOCKS = generated_blocks("output")

@@ -21,12 +21,14 @@ from nest_testing._builder import (
     Test,
     TestingModuleBuilder,
 )
+from nest_testing._database import TestDatabase
 from nest_testing._doubles import Doubles
 from nest_testing._graph import GraphNode, ModuleGraph
 from nest_testing._ledger import ConstructionCounts, Phase
 from nest_testing._testing_module import ModuleView, TestingModule
 from nest_testing.errors import (
     CircularDependencyError,
+    DatabaseError,
     EncapsulationError,
     ImplicitProviderError,
     LifecycleHookError,
@@ -43,6 +45,7 @@ from nest_testing.errors import (
 __all__ = [
     "CircularDependencyError",
     "ConstructionCounts",
+    "DatabaseError",
     "Doubles",
     "EncapsulationError",
     "GraphNode",
@@ -60,6 +63,7 @@ __all__ = [
     "ProviderConstructionError",
     "ScopeError",
     "Test",
+    "TestDatabase",
     "TestingModule",
     "TestingModuleBuilder",
     "UnknownOverrideError",

@@ -42,6 +42,8 @@ from nest_testing.errors import (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
+
+    from nest_testing._database import TestDatabase
     from typing_extensions import Self
 
 T = TypeVar("T")
@@ -337,6 +339,22 @@ class TestingModule:
             assert module.graph.node(Logger).status == "overridden"
         """
         return build_graph(self._container)
+
+    @property
+    def database(self) -> TestDatabase:
+        """The test database of ``builder.use_database(config)``: its ``url``, ``engine``,
+        ``session()`` and ``reset()``.
+
+        Example::
+
+            with module.database.session() as session:
+                session.add(User(name="ada"))
+                session.commit()
+        """
+        from nest_testing._database import database_of
+
+        self._check_open()
+        return database_of(self._extensions, self._portal, self._loop)
 
     @property
     def http_server(self) -> FastAPI:

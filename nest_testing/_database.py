@@ -60,8 +60,7 @@ def provider_kind(provider: object) -> bool:
         from nest.core.database.orm_provider import AsyncOrmProvider, BaseOrmProvider
     except ImportError as exc:
         raise DatabaseError(
-            "use_database() needs SQLAlchemy: pip install 'nest-testing[sqlalchemy]'"
-            f" ({exc})."
+            f"use_database() needs SQLAlchemy: pip install 'nest-testing[sqlalchemy]' ({exc})."
         ) from exc
     if isinstance(provider, type) and issubclass(provider, BaseOrmProvider):
         raise UsageError(
@@ -351,8 +350,11 @@ def database_of(
     if len(found) != 1:
         raise UsageError(
             "module.database: this testing module uses "
-            + ("no database; add builder.use_database(config)." if not found else
-               f"{len(found)} databases; module.database needs exactly one.")
+            + (
+                "no database; add builder.use_database(config)."
+                if not found
+                else f"{len(found)} databases; module.database needs exactly one."
+            )
         )
     return TestDatabase(found[0], portal, loop)
 

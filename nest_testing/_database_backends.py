@@ -94,8 +94,9 @@ def resolve_target(raw: str | None, *, is_async: bool, source: str) -> Target:
         ) from None
     if bool(getattr(dialect, "is_async", False)) != is_async:
         wanted = _DEFAULT_DRIVERS[(backend, is_async)]
+        provider = "AsyncOrmProvider" if is_async else "OrmProvider"
         raise DatabaseError(
-            f"use_database(): the provider is {kind} ({'AsyncOrmProvider' if is_async else 'OrmProvider'}) "
+            f"use_database(): the provider is {kind} ({provider}) "
             f"but {shown(url)} ({source}) uses the {'sync' if is_async else 'async'} driver "
             f"{dialect.driver!r}; use {backend}+{wanted}://... or leave the driver out."
         )
@@ -256,6 +257,15 @@ def _truncate(tables: list[Table]) -> Callable[[Connection], None]:
     return truncate
 
 
+def _restart_sequences(conn: Connection) -> None:
+    """PostgreSQL sequences ignore rollbacks: restart them all, so that ids begin at 1 in
+    every testing module, as on a new database (one statement, whatever their number)."""
+    conn.exec_driver_sql(
+        "SELECT setval(c.oid, s.seqstart, false) FROM pg_class c "
+        "JOIN pg_sequence s ON s.seqrelid = c.oid WHERE c.relkind = 'S'"
+    )
+
+
 class Lease:
     """One testing module's test database: its engine, and with ``transaction=False`` on
     PostgreSQL the outer transaction every session of the module joins."""
@@ -343,12 +353,21 @@ class Lease:
 
     async def reset(self) -> None:
         """Empty every table, schema kept: roll back the outer transaction and begin a new
-        one, or delete the rows (truncate on PostgreSQL)."""
-        if self.outer is not None:
-            await self._end_outer()
-            await self._begin_outer()
-            return
-        await _in_transaction(self.engine, _truncate(self.metadata.sorted_tables))
+        one on the same connection (the session factory stays bound to it), or delete the
+        rows (truncate on PostgreSQL); PostgreSQL sequences restart."""
+        outer, transaction = self.outer, self._outer_transaction
+        if isinstance(outer, AsyncConnection):
+            if transaction.is_active:
+                await transaction.rollback()
+            self._outer_transaction = await outer.begin()
+        elif outer is not None:
+            if transaction.is_active:
+                transaction.rollback()
+            self._outer_transaction = outer.begin()
+        else:
+            await _in_transaction(self.engine, _truncate(self.metadata.sorted_tables))
+        if self._name is not None:
+            await _in_transaction(self.engine, _restart_sequences)
 
     async def close(self) -> None:
         """Undo the module's work and give the database back: SQLite's is discarded; a
@@ -373,6 +392,7 @@ class Lease:
         try:
             if await _in_transaction(self.engine, _has_rows(tables)):
                 await _in_transaction(self.engine, _truncate(tables))
+            await _in_transaction(self.engine, _restart_sequences)
         except (OSError, SQLAlchemyError):
             await _dispose(self.engine)
             await _drop_database(self._name)

@@ -42,9 +42,9 @@ from nest_testing.errors import (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
+    from typing_extensions import Self
 
     from nest_testing._database import TestDatabase
-    from typing_extensions import Self
 
 T = TypeVar("T")
 

@@ -45,6 +45,8 @@ __all__ = [
     "nest_client",
 ]
 
+pytest_plugins = ["nest_testing._database_plugin"]  # nest_db marker, nest_db_session
+
 _MODULE = pytest.StashKey[TestingModule]()
 _GRAPH_WRITTEN = pytest.StashKey[bool]()
 _OVERRIDE_FORMS = ("use_value", "use_class", "use_factory")
@@ -293,6 +295,9 @@ def nest_app(
     # Markers are closer to the test than any conftest fixture that extended nest_builder:
     # applied again, last, they win over those additions too.
     _apply_markers(nest_builder, request.node)
+    from nest_testing._database_plugin import use_marked_database
+
+    use_marked_database(nest_builder, request)  # @pytest.mark.nest_db / ini nest_database
     stash = request.node.stash
     try:
         if _runs_on_asyncio(request):  # compiled, and closed, on the test's loop

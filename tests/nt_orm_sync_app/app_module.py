@@ -5,7 +5,9 @@ from .controllers import NoteController, UserController
 from .services import NoteService, UserService
 
 
-@Module(imports=[], controllers=[NoteController, UserController], providers=[NoteService, UserService])
+@Module(
+    imports=[], controllers=[NoteController, UserController], providers=[NoteService, UserService]
+)
 class AppModule:
     pass
 

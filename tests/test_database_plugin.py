@@ -79,8 +79,13 @@ def test_isolated_under_xdist(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=8)
 
 
-def test_without_use_database_the_app_cannot_serve(pytester: pytest.Pytester) -> None:
-    # The problem the option solves: the configured database has no tables.
+def test_without_use_database_the_app_cannot_serve(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The problem the option solves: the configured database has no tables. (A process of
+    # its own, configured with a file here: this test writes to the configured database.)
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    monkeypatch.setenv("NT_SYNC_DB_NAME", str(pytester.path / "configured"))
     pytester.makeini(inner_ini("nest_app_module = nt_orm_sync_app.app_module:AppModule"))
     pytester.makepyfile(
         """
@@ -90,7 +95,8 @@ def test_without_use_database_the_app_cannot_serve(pytester: pytest.Pytester) ->
             assert "no such table" in response.json()["detail"]
         """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    assert (pytester.path / "configured.db").exists()
 
 
 def test_nest_db_session_arranges_data_and_sees_what_the_app_wrote(

@@ -9,7 +9,8 @@ config = AsyncOrmProvider(
     db_type="sqlite",
     config_params=dict(
         db_name=os.getenv(
-            "NT_ASYNC_DB_NAME", os.path.join(tempfile.gettempdir(), "nt_orm_async_app_configured")
+            "NT_ASYNC_DB_NAME",
+            os.path.join(tempfile.gettempdir(), f"nt_orm_async_app_configured_{os.getpid()}"),
         ),
     ),
     echo=False,

@@ -26,7 +26,9 @@ request through the module's clients against raw clients (``bench_requests``); (
 300-test pytest suite on the fixtures against the same suite by hand (``bench_suite``);
 (4) a repeat compile with cached blueprints against a cold one; (5) a lazy compile that
 builds one provider against a cold eager compile; (6) memory and resources left after
-1,000 compile/close cycles (``leak_cycles``). With ``--instructions``, row 1 with the
+1,000 compile/close cycles (``leak_cycles``); (7) an async ORM suite with ``use_database``
+against the same suite by hand, and per-test isolation on PostgreSQL when
+``NEST_TESTING_DATABASE_URL`` is set (``bench_database``). With ``--instructions``, row 1 with the
 cache off is also counted in instructions under callgrind (``bench_instructions``),
 which does not move with the machine's load.
 """
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_compile  # benchmarks/ is on sys.path when this runs as a script
+import bench_database
 import bench_instructions
 import bench_requests
 import bench_suite
@@ -75,6 +78,7 @@ SUITE_TARGET = 1.0
 BLUEPRINT_TARGET = 0.5
 LAZY_TARGET = 0.05
 RSS_TARGET_MB = 10.0
+DATABASE_TARGET = bench_database.TARGET
 
 FULL = {
     "sizes": bench_compile.FULL_SIZES,
@@ -237,6 +241,16 @@ def measure_requests(rounds: int) -> dict[str, Any]:
 def measure_suite(rounds: int, full_warmup: bool) -> dict[str, Any]:
     log(f"[3] {TESTS}-test suite: fixtures vs by hand")
     return bench_suite.bench(TESTS, rounds, full_warmup=full_warmup)
+
+
+def measure_database(rounds: int) -> dict[str, Any]:
+    log(f"[7] {bench_database.TESTS}-test async ORM suite: use_database vs by hand")
+    results: dict[str, Any] = {"suite": bench_database.bench_suite_sqlite(rounds=rounds)}
+    url = os.environ.get("NEST_TESTING_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        log("[7] PostgreSQL: per-test rollback vs re-created tables")
+        results["postgres"] = bench_database.bench_postgres_isolation(url)
+    return results
 
 
 def measure_leaks(cycles: int) -> dict[str, Any]:
@@ -417,6 +431,36 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             f"left: {left}",
         ]
     )
+    database = results.get("database")  # absent from pages measured before row 7 existed
+    if database is not None:
+        suite = database["suite"]
+        rows.append(
+            [
+                "7",
+                "async ORM suite on SQLite memory, `nest_database` / `dependency_overrides` "
+                "+ `create_all` per test",
+                f"<= {DATABASE_TARGET:.2f}",
+                _ratio(suite),
+                _paired(suite),
+                _verdict(_within(suite, DATABASE_TARGET)),
+                f"{suite['tests']} tests, {suite['rounds']} rounds",
+            ]
+        )
+        postgres = database.get("postgres")
+        if postgres is not None:
+            step = postgres["step"]
+            rows.append(
+                [
+                    "7",
+                    "PostgreSQL, isolating a test: rollback / `drop_all` + `create_all`",
+                    "reported",
+                    _ratio(step),
+                    _paired(step),
+                    "-",
+                    f"whole test (2 requests + isolation): {_ratio(postgres)}; "
+                    f"{postgres['tests']} tests x {postgres['rounds']} rounds",
+                ]
+            )
     return rows
 
 
@@ -574,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
         "requests": measure_requests(plan["request_rounds"]),
         "suite": measure_suite(plan["suite_rounds"], plan["suite_full_warmup"]),
         "leaks": measure_leaks(plan["cycles"]),
+        "database": measure_database(plan["suite_rounds"]),
     }
     if args.instructions:
         if not bench_instructions.available():

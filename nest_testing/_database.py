@@ -159,8 +159,6 @@ class DatabaseExtension(ModuleExtension):
             self._claimed = False
 
     async def _open(self) -> None:
-        from sqlalchemy.exc import SQLAlchemyError
-
         from nest_testing._database_backends import Lease
 
         echo = bool(getattr(getattr(self.provider, "engine", None), "echo", False))
@@ -170,7 +168,7 @@ class DatabaseExtension(ModuleExtension):
         )
         try:
             await self.lease.open()
-        except (OSError, SQLAlchemyError) as exc:
+        except Exception as exc:  # the driver's own errors are not always SQLAlchemy's
             raise DatabaseError(
                 f"use_database({provider_name(self.provider)}): could not make the test "
                 f"database on {self.target.describe()}: {type(exc).__name__}: "

@@ -4,11 +4,20 @@ tested in real inner sessions (pytester), in random order and under xdist."""
 import os
 from pathlib import Path
 
-# Imported once, here: an inner run must not import (and map) the entities a second time.
+# Imported once, here, by the outer session: pytester unloads what an in-process inner run
+# imported first, and a second import would map the entities again and give the drivers
+# new exception classes that SQLAlchemy's loaded dialects do not recognise.
+import asyncpg  # noqa: F401
 import nt_orm_async_app.app_module  # noqa: F401
 import nt_orm_sync_app.app_module  # noqa: F401
+import psycopg  # noqa: F401
 import pytest
+import sqlalchemy.dialects.postgresql.asyncpg
+import sqlalchemy.dialects.postgresql.psycopg
+import sqlalchemy.dialects.sqlite.aiosqlite  # noqa: F401
 from db_helpers import ENV_URL, postgres_url
+
+import nest_testing._database_backends  # noqa: F401
 
 TESTS = Path(__file__).resolve().parent
 
@@ -69,12 +78,12 @@ def test_the_ini_option_and_marker_are_registered(pytester: pytest.Pytester) -> 
 def test_the_ini_option_gives_every_test_an_empty_database_in_random_order(
     project: pytest.Pytester,
 ) -> None:
-    project.makepyfile(test_isolation=ISOLATION)
+    project.makepyfile(test_inner_db_isolation=ISOLATION)
     project.runpytest("-p", "randomly").assert_outcomes(passed=8)
 
 
 def test_isolated_under_xdist(project: pytest.Pytester) -> None:
-    project.makepyfile(test_isolation=ISOLATION)
+    project.makepyfile(test_inner_db_isolation=ISOLATION)
     result = project.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "randomly")
     result.assert_outcomes(passed=8)
 
@@ -220,7 +229,7 @@ def test_postgresql_under_xdist_in_random_order(
     monkeypatch.setenv(ENV_URL, outer_url or "")
     monkeypatch.setenv(ENV_URL, postgres_url())
     project.makepyfile(
-        test_isolation=ISOLATION
+        test_inner_db_isolation=ISOLATION
         + """
 
 def test_on_postgresql(nest_app):

@@ -1,7 +1,5 @@
 """The recipes of docs/database.md for a sync ORM app, run as they are shown there."""
 
-from collections.abc import Iterator
-
 import factory
 import pytest
 from nt_orm_sync_app.app_module import AppModule
@@ -86,22 +84,3 @@ def test_with_the_builder() -> None:
         assert module.client.post("/note/", json={"title": "milk"}).json() == 1
         with module.database.session() as session:
             assert session.scalars(select(Note.title)).all() == ["milk"]
-
-
-@pytest.fixture(scope="module")
-def shared_module() -> Iterator[TestingModule]:
-    builder = Test.create_testing_module(imports=[AppModule]).use_database(config)
-    with builder.compile() as module:
-        yield module
-
-
-@pytest.fixture
-def shared_client(shared_module: TestingModule) -> Iterator[TestClient]:
-    yield shared_module.client
-    shared_module.database.reset()  # what this test wrote is gone; the schema stays
-
-
-@pytest.mark.parametrize("title", ["first", "second"])
-def test_in_a_shared_module(shared_client: TestClient, title: str) -> None:
-    assert shared_client.get("/note/").json() == []
-    shared_client.post("/note/", json={"title": title})

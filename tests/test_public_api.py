@@ -40,3 +40,12 @@ def test_all_is_sorted_and_complete() -> None:
     assert list(nest_testing.__all__) == sorted(nest_testing.__all__)
     for name in nest_testing.__all__:
         assert hasattr(nest_testing, name)
+
+
+def test_the_database_names_are_public() -> None:
+    # issue 12: use_database, module.database, TestDatabase, DatabaseError
+    assert issubclass(nest_testing.DatabaseError, nest_testing.NestTestingError)
+    assert "Example" in (inspect.getdoc(nest_testing.TestingModuleBuilder.use_database) or "")
+    assert isinstance(vars(nest_testing.TestingModule)["database"], property)
+    for name in ("session", "reset", "areset", "url", "engine", "rolls_back"):
+        assert hasattr(nest_testing.TestDatabase, name), name

@@ -21,10 +21,10 @@ from nest_testing._builder import (
     Test,
     TestingModuleBuilder,
 )
-from nest_testing._database import TestDatabase
 from nest_testing._doubles import Doubles
 from nest_testing._graph import GraphNode, ModuleGraph
 from nest_testing._ledger import ConstructionCounts, Phase
+from nest_testing._test_database import TestDatabase
 from nest_testing._testing_module import ModuleView, TestingModule
 from nest_testing.errors import (
     CircularDependencyError,

@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    backends = sys.modules.get("nest_testing._database_backends")
+    backends = sys.modules.get("nest_testing._database_postgres")
     if backends is not None:  # only if a test made a database: SQLAlchemy is not imported
         backends.drop_databases()
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
     from typing_extensions import Self
 
-    from nest_testing._database import TestDatabase
+    from nest_testing._test_database import TestDatabase
 
 T = TypeVar("T")
 
@@ -351,7 +351,7 @@ class TestingModule:
                 session.add(User(name="ada"))
                 session.commit()
         """
-        from nest_testing._database import database_of
+        from nest_testing._test_database import database_of
 
         self._check_open()
         return database_of(self._extensions, self._portal, self._loop)

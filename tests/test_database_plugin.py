@@ -17,7 +17,8 @@ import sqlalchemy.dialects.postgresql.psycopg
 import sqlalchemy.dialects.sqlite.aiosqlite  # noqa: F401
 from db_helpers import ENV_URL, postgres_url
 
-import nest_testing._database_backends  # noqa: F401
+import nest_testing._database_backends
+import nest_testing._database_postgres  # noqa: F401
 
 TESTS = Path(__file__).resolve().parent
 

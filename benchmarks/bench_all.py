@@ -28,7 +28,9 @@ request through the module's clients against raw clients (``bench_requests``); (
 builds one provider against a cold eager compile; (6) memory and resources left after
 1,000 compile/close cycles (``leak_cycles``); (7) pytest start-up of a one-test session
 that uses no nest fixture, with the plugin against ``-p no:nest_testing``
-(``bench_startup``). With ``--instructions``, row 1 with the
+(``bench_startup``); (8) an async ORM suite with ``use_database``
+against the same suite by hand, and per-test isolation on PostgreSQL when
+``NEST_TESTING_DATABASE_URL`` is set (``bench_database``). With ``--instructions``, row 1 with the
 cache off is also counted in instructions under callgrind (``bench_instructions``),
 which does not move with the machine's load.
 """
@@ -49,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_compile  # benchmarks/ is on sys.path when this runs as a script
+import bench_database
 import bench_instructions
 import bench_requests
 import bench_startup
@@ -78,6 +81,7 @@ SUITE_TARGET = 1.0
 BLUEPRINT_TARGET = 0.5
 LAZY_TARGET = 0.05
 RSS_TARGET_MB = 10.0
+DATABASE_TARGET = bench_database.TARGET
 
 FULL = {
     "sizes": bench_compile.FULL_SIZES,
@@ -247,6 +251,16 @@ def measure_suite(rounds: int, full_warmup: bool) -> dict[str, Any]:
 def measure_startup(rounds: int) -> dict[str, Any]:
     log("[7] pytest start-up, one test: with the plugin vs -p no:nest_testing")
     return bench_startup.bench(rounds)
+
+
+def measure_database(rounds: int) -> dict[str, Any]:
+    log(f"[8] {bench_database.TESTS}-test async ORM suite: use_database vs by hand")
+    results: dict[str, Any] = {"suite": bench_database.bench_suite_sqlite(rounds=rounds)}
+    url = os.environ.get("NEST_TESTING_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        log("[8] PostgreSQL: per-test rollback vs re-created tables")
+        results["postgres"] = bench_database.bench_postgres_isolation(url)
+    return results
 
 
 def measure_leaks(cycles: int) -> dict[str, Any]:
@@ -440,6 +454,36 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                 f"CPU time {startup['cpu_ratio']:.3f}x; {startup['rounds']} rounds",
             ]
         )
+    database = results.get("database")  # absent from pages measured before row 8 existed
+    if database is not None:
+        suite = database["suite"]
+        rows.append(
+            [
+                "8",
+                "async ORM suite on SQLite memory, `nest_database` / `dependency_overrides` "
+                "+ `create_all` per test",
+                f"<= {DATABASE_TARGET:.2f}",
+                _ratio(suite),
+                _paired(suite),
+                _verdict(_within(suite, DATABASE_TARGET)),
+                f"{suite['tests']} tests, {suite['rounds']} rounds",
+            ]
+        )
+        postgres = database.get("postgres")
+        if postgres is not None:
+            step = postgres["step"]
+            rows.append(
+                [
+                    "8",
+                    "PostgreSQL, isolating a test: rollback / `drop_all` + `create_all`",
+                    "reported",
+                    _ratio(step),
+                    _paired(step),
+                    "-",
+                    f"whole test (2 requests + isolation): {_ratio(postgres)}; "
+                    f"{postgres['tests']} tests x {postgres['rounds']} rounds",
+                ]
+            )
     return rows
 
 
@@ -603,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         "suite": measure_suite(plan["suite_rounds"], plan["suite_full_warmup"]),
         "leaks": measure_leaks(plan["cycles"]),
         "startup": measure_startup(plan["startup_rounds"]),
+        "database": measure_database(plan["suite_rounds"]),
     }
     if args.instructions:
         if not bench_instructions.available():

@@ -38,10 +38,12 @@ if TYPE_CHECKING:
     from nest_testing._doubles import Doubles
     from nest_testing._graph import GraphNode, ModuleGraph
     from nest_testing._ledger import ConstructionCounts, Phase
+    from nest_testing._test_database import TestDatabase
     from nest_testing._testing_module import ModuleView, TestingModule
     from nest_testing.errors import (
         AppConfigurationError,
         CircularDependencyError,
+        DatabaseError,
         EncapsulationError,
         ImplicitProviderError,
         LifecycleHookError,
@@ -69,10 +71,12 @@ _HOMES = {
     "nest_testing._doubles": ("Doubles",),
     "nest_testing._graph": ("GraphNode", "ModuleGraph"),
     "nest_testing._ledger": ("ConstructionCounts", "Phase"),
+    "nest_testing._test_database": ("TestDatabase",),
     "nest_testing._testing_module": ("ModuleView", "TestingModule"),
     "nest_testing.errors": (
         "AppConfigurationError",
         "CircularDependencyError",
+        "DatabaseError",
         "EncapsulationError",
         "ImplicitProviderError",
         "LifecycleHookError",
@@ -108,6 +112,7 @@ __all__ = [
     "AppConfigurationError",
     "CircularDependencyError",
     "ConstructionCounts",
+    "DatabaseError",
     "Doubles",
     "EncapsulationError",
     "GraphNode",
@@ -125,6 +130,7 @@ __all__ = [
     "ProviderConstructionError",
     "ScopeError",
     "Test",
+    "TestDatabase",
     "TestingModule",
     "TestingModuleBuilder",
     "UnknownExportError",

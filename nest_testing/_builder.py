@@ -406,6 +406,33 @@ class TestingModuleBuilder:
         self._dependencies.add(dependency, replacement)
         return self
 
+    def use_database(
+        self, config: object, *, url: str | None = None, transaction: bool = False
+    ) -> Self:
+        """For this module's lifetime, the app's ORM provider `config` (`OrmProvider` /
+        `AsyncOrmProvider`) talks to a test database with `config.Base`'s tables:
+        SQLite in memory by default, or the PostgreSQL server of `url` (else
+        `NEST_TESTING_DATABASE_URL`), in a database of its own. Restored at close.
+        `transaction=True`: real commits, for tests that need them. See docs/database.md.
+
+        Example:
+            ```python
+            from src.config import config
+
+            module = Test.create_testing_module(imports=[AppModule]).use_database(config).compile()
+            ```
+        """
+        from nest_testing._database import DatabaseExtension, owner_of, resolve
+
+        self._check_open()
+        is_async, target = resolve(config, url)
+        owner = owner_of(self._metadata.imports)
+        return self._extend(
+            DatabaseExtension(
+                config, target, is_async=is_async, transaction=transaction, owner=owner
+            )
+        )
+
     def _route_override(
         self, table: dict[type, object], method: str, target: type, replacement: object
     ) -> Any:

@@ -127,7 +127,7 @@ class Ledger:
             return self._serial
 
     def constructions_since(self, serial: int) -> list[Construction]:
-        """Finished constructions whose serial is greater than ``serial``, in order."""
+        """Finished constructions whose serial is greater than `serial`, in order."""
         with self._lock:
             return [c for c in self._constructions if c.serial > serial]
 

@@ -307,6 +307,16 @@ class Runtime:
         return self._thread.portal if self._thread is not None else None
 
     @property
+    def extensions(self) -> tuple[ModuleExtension, ...]:
+        """The features wired into this module (see `nest_testing._extensions`)."""
+        return self._app_plan.extensions
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The test's loop the module lives on (`compile_async()`); else `None`."""
+        return self._loop
+
+    @property
     def has_portal(self) -> bool:
         """Whether the module lives on a loop of its own (`compile()`)."""
         return self._thread is not None

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
     from typing_extensions import Self
 
+    from nest_testing._test_database import TestDatabase
+
 T = TypeVar("T")
 
 
@@ -214,6 +216,24 @@ class TestingModule:
             ```
         """
         return self._container.graph()
+
+    @property
+    def database(self) -> TestDatabase:
+        """The test database of `builder.use_database(config)`: its `url`, `engine`,
+        `session()` and `reset()`.
+
+        Example:
+            ```python
+            with module.database.session() as session:
+                session.add(User(name="ada"))
+                session.commit()
+            ```
+        """
+        from nest_testing._test_database import database_of
+
+        runtime = self._runtime
+        runtime.check_open()
+        return database_of(runtime.extensions, runtime.portal, runtime.loop)
 
     @property
     def http_server(self) -> FastAPI:

@@ -23,6 +23,7 @@ from collections.abc import Hashable, Sequence
 __all__ = [
     "AppConfigurationError",
     "CircularDependencyError",
+    "DatabaseError",
     "EncapsulationError",
     "ImplicitProviderError",
     "LifecycleHookError",
@@ -228,5 +229,19 @@ class ScopeError(NestTestingError):
         ```python
         module.get(RequestContext)      # ScopeError: ... use module.resolve(RequestContext)
         module.resolve(RequestContext)  # a new RequestContext
+        ```
+    """
+
+
+class DatabaseError(NestTestingError):
+    """`use_database()` could not make the test database: a URL SQLAlchemy cannot parse,
+    a backend or driver it cannot use, a server that refuses the connection. The message
+    names what was tried (password hidden); the app's configured database is untouched.
+
+    Example:
+        ```python
+        builder.use_database(config, url="postgresql://postgres@127.0.0.1:1/postgres").compile()
+        # DatabaseError: use_database(src.config.config): could not make the test database
+        # on postgresql+psycopg://postgres@127.0.0.1:1/postgres (url=): OperationalError ...
         ```
     """

@@ -25,9 +25,11 @@ import inspect
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from nest_testing._plugin_loops import loop_runner
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -43,6 +45,8 @@ __all__ = [
     "nest_client",
     "nest_error_client",
 ]
+
+pytest_plugins = ["nest_testing._database_plugin"]  # nest_db marker, nest_db_session
 
 #: PyNest modules the plugin has served, and the ledger serial at the end of the last test
 #: that used each: a module shared by several tests is judged per test from there.
@@ -311,35 +315,6 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
         )
 
 
-def _loop_runner(request: pytest.FixtureRequest) -> Literal["asyncio", "anyio"] | None:
-    """Which plugin runs the test's coroutine, so that its module lives on that loop: not
-    which plugins are installed (an `@pytest.mark.anyio` test beside pytest-asyncio)."""
-    item = request.node
-    if not inspect.iscoroutinefunction(getattr(item, "obj", None)):
-        return None
-    if request.config.pluginmanager.has_plugin("asyncio"):
-        import pytest_asyncio
-
-        if _runs_on_pytest_asyncio(item, pytest_asyncio):
-            return "asyncio"
-    if item.get_closest_marker("anyio") is not None and "anyio_backend" in item.fixturenames:
-        return "anyio"
-    return None
-
-
-def _runs_on_pytest_asyncio(item: pytest.Item, pytest_asyncio: Any) -> bool:
-    version = getattr(pytest_asyncio, "__version__", "0")
-    if int(version.split(".")[0]) >= 1:
-        return bool(pytest_asyncio.is_async_test(item))
-    if item.get_closest_marker("asyncio") is None:
-        return False
-    pytest.fail(
-        f"nest-testing: {item.nodeid} is run by pytest-asyncio {version}; nest_app and "
-        "nest_async_client need pytest-asyncio >= 1.0 (pip install 'pytest-asyncio>=1.0').",
-        pytrace=False,
-    )
-
-
 @pytest.fixture
 def nest_app(
     request: pytest.FixtureRequest, nest_builder: TestingModuleBuilder
@@ -360,7 +335,10 @@ def nest_app(
     # Markers are closer to the test than any conftest fixture that extended nest_builder:
     # applied again, last, they win over those additions too.
     _apply_markers(nest_builder, request.node)
-    runner = _loop_runner(request)
+    from nest_testing._database_plugin import use_marked_database
+
+    use_marked_database(nest_builder, request)  # @pytest.mark.nest_db / ini nest_database
+    runner = loop_runner(request)
     if runner is not None:  # compiled, and closed, on the test's loop
         yield request.getfixturevalue(f"_nest_app_on_{runner}_loop")
         return
@@ -407,7 +385,7 @@ def nest_async_client(request: pytest.FixtureRequest, nest_app: TestingModule) -
             assert (await nest_async_client.get("/items")).status_code == 200
         ```
     """
-    runner = _loop_runner(request)
+    runner = loop_runner(request)
     if runner is None:
         pytest.fail(
             f"nest-testing: {request.node.nodeid} asks for nest_async_client, which serves "

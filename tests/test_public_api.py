@@ -56,3 +56,12 @@ def test_the_deployed_app_api_is_public_with_an_example(cls: str, attr: str) -> 
     value = vars(getattr(nest_testing, cls))[attr]
     target = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
     assert "Example" in (inspect.getdoc(target) or ""), f"{cls}.{attr} has no example"
+
+
+def test_the_database_names_are_public() -> None:
+    # issue 12: use_database, module.database, TestDatabase, DatabaseError
+    assert issubclass(nest_testing.DatabaseError, nest_testing.NestTestingError)
+    assert "Example" in (inspect.getdoc(nest_testing.TestingModuleBuilder.use_database) or "")
+    assert isinstance(vars(nest_testing.TestingModule)["database"], property)
+    for name in ("session", "reset", "areset", "url", "engine", "rolls_back"):
+        assert hasattr(nest_testing.TestDatabase, name), name

@@ -1,0 +1,9 @@
+from pydantic import BaseModel
+
+
+class Note(BaseModel):
+    title: str
+
+
+class User(BaseModel):
+    name: str

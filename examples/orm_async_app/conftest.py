@@ -9,8 +9,15 @@ example apps; this fixture names the same deployed app for every test under here
 import pytest
 from nest.core.pynest_application import PyNestApp
 from orm_async_app.app_module import app
+from orm_async_app.config import config
 
 
 @pytest.fixture
 def nest_app_module() -> PyNestApp:
     return app
+
+
+@pytest.fixture
+def nest_db_config() -> object:
+    """The provider nest_app swaps for a test database (pyproject's `nest_database`)."""
+    return config

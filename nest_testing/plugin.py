@@ -20,8 +20,11 @@ from __future__ import annotations
 # session that never asks for a nest fixture must not pay for them (benchmarks/
 # bench_startup.py). Import them inside the fixture or hook that needs them; types go
 # under TYPE_CHECKING.
+import contextlib
 import importlib
 import inspect
+import re
+import sys
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
@@ -77,6 +80,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "nest_app_module",
         "the app the nest_app fixture builds: 'package.module:AppModule' (a @Module class) "
         "or 'src.app_module:app' (the PyNestApp your app module deploys)",
+        default="",
+    )
+    group.addoption(
+        "--nest-hook-timeout",
+        metavar="SECONDS",
+        default=None,
+        help="how long each lifecycle hook of nest_app may take, or 'none' (default 60; "
+        "ini: nest_hook_timeout)",
+    )
+    parser.addini(
+        "nest_hook_timeout",
+        "seconds each lifecycle hook of nest_app may take, or 'none' for no limit (60)",
         default="",
     )
     parser.addini(
@@ -241,15 +256,48 @@ def nest_builder(request: pytest.FixtureRequest, nest_app_module: Any) -> Testin
         )
     _write_graph(request.config, nest_app_module)
     builder = builder_for(nest_app_module)
+    timeout = _hook_timeout(request.config)
+    if timeout is not _DEFAULT:
+        builder.hook_timeout(timeout)
     _apply_markers(builder, request.node)
     return builder
 
 
+_DEFAULT: Any = object()
+
+
+def _hook_timeout(config: pytest.Config) -> Any:
+    """`--nest-hook-timeout` / ini `nest_hook_timeout`: seconds, None, or the default."""
+    raw = config.getoption("nest_hook_timeout") or config.getini("nest_hook_timeout")
+    if not raw:
+        return _DEFAULT
+    if str(raw).strip().lower() == "none":
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise pytest.UsageError(
+            f"nest-testing: nest_hook_timeout = {raw!r}: expected a number of seconds > 0, "
+            "or 'none' for no limit."
+        )
+    return seconds
+
+
 def _apply_markers(builder: TestingModuleBuilder, node: pytest.Item) -> None:
+    from nest_testing.errors import NestTestingError
+
     names = ("nest_override", "nest_mock", "nest_override_dependency")
     markers = [m for m in node.iter_markers() if m.name in names]
     for marker in reversed(markers):  # farthest first, so the closest marker wins per token
-        _apply_marker(builder, marker)
+        try:
+            _apply_marker(builder, marker)
+        except NestTestingError as exc:
+            problem = f"{_shown(marker)}: {exc}"
+        else:
+            continue
+        pytest.fail(f"nest-testing: {problem}", pytrace=False)  # outside `except`: one line
 
 
 def _apply_marker(builder: TestingModuleBuilder, marker: pytest.Mark) -> None:
@@ -285,11 +333,13 @@ def _apply_marker(builder: TestingModuleBuilder, marker: pytest.Mark) -> None:
         )
 
 
-def _bad_marker(marker: pytest.Mark, form: str) -> None:
+def _shown(marker: pytest.Mark) -> str:
     shown = ", ".join([*map(repr, marker.args), *(f"{k}={v!r}" for k, v in marker.kwargs.items())])
-    pytest.fail(
-        f"nest-testing: @pytest.mark.{marker.name}({shown}): expected {form}.", pytrace=False
-    )
+    return f"@pytest.mark.{marker.name}({shown})"
+
+
+def _bad_marker(marker: pytest.Mark, form: str) -> None:
+    pytest.fail(f"nest-testing: {_shown(marker)}: expected {form}.", pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -313,6 +363,37 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
             f"one class and nothing else decorates that class. Write "
             f"@pytest.mark.{marker}.with_args({cls}) instead."
         )
+
+
+_CLASS_MARKER = re.compile(r"@pytest\.mark\.(nest_mock|nest_override)\((\w+)\)\s*$", re.M)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A `@pytest.mark.nest_mock(SomeClass)` whose class takes no argument fails the
+    test file's import (pytest decorated the class, then called it with the test
+    function): say what happened instead of `SomeClass() takes no arguments`."""
+    report = yield
+    if not (report.failed and isinstance(collector, pytest.Module)):
+        return report
+    text = str(report.longrepr)
+    try:
+        source = collector.path.read_text(encoding="utf-8")
+    except OSError:
+        return report
+    for marker, cls in _CLASS_MARKER.findall(source):
+        if f"{cls}(" in text and "TypeError" in text:
+            report.longrepr = (
+                f"nest-testing: @pytest.mark.{marker}({cls}) in {collector.path.name} "
+                f"decorated the class {cls} instead of marking the test: pytest treats a "
+                "marker called with one class and nothing else as a decorator of that "
+                f"class, and the test function was then passed to {cls}(...). Write "
+                f"@pytest.mark.{marker}.with_args({cls}) instead.\n\n{text}"
+            )
+            break
+    return report
 
 
 @pytest.fixture
@@ -443,7 +524,13 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    yield  # a test that failed by itself is reported as it is
+    before = _open_modules()
+    try:
+        yield  # a test that failed by itself is reported as it is
+    except BaseException:
+        _close_left_open(before, quietly=True)  # its own failure is the one to see
+        raise
+    _close_left_open(before, quietly=False)
     module = _module_of(item)
     if module is None or not _strict_singletons(item.config):
         return
@@ -460,6 +547,22 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             "than once during this test.\n\n" + "\n\n".join(violations),
             pytrace=False,
         )
+
+
+def _open_modules() -> set[Any]:
+    runtime = sys.modules.get("nest_testing._runtime")  # none opened before its import
+    return runtime.open_runtimes() if runtime is not None else set()
+
+
+def _close_left_open(before: set[Any], *, quietly: bool) -> None:
+    """Close the modules a test compiled in its body and left open (a failing assert
+    before `close()`, a forgotten `with`): their shutdown hooks run now, not at exit."""
+    for runtime in _open_modules() - before:
+        if quietly:
+            with contextlib.suppress(Exception):
+                runtime.close()
+        else:
+            runtime.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -158,3 +158,42 @@ def test_a_bounded_cache_grows_to_the_app_it_holds() -> None:
     assert [seen.put(i, i) for i in range(3)] == [[], [], []]
     seen.fit(1)  # never shrinks
     assert seen.put(3, 3) == [0]
+
+
+@Injectable
+class _RecordsTheCollector:
+    def __init__(self) -> None:
+        self.enabled_while_built = gc.isenabled()
+
+
+@Injectable
+class _FailsToStart:
+    def on_module_init(self) -> None:
+        raise RuntimeError("no start")
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["gc-on", "gc-off"])
+def test_the_collector_is_paused_in_a_compile_and_left_as_it_was(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        builder = Test.create_testing_module(providers=[_RecordsTheCollector])
+        with builder.compile() as module:
+            assert gc.isenabled() is enabled
+            assert module.get(_RecordsTheCollector).enabled_while_built is False
+        with pytest.raises(Exception, match="no start"):
+            Test.create_testing_module(providers=[_FailsToStart]).compile()
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.asyncio
+async def test_the_collector_is_paused_in_an_async_compile_and_restored() -> None:
+    assert gc.isenabled()
+    module = await Test.create_testing_module(providers=[_RecordsTheCollector]).compile_async()
+    try:
+        assert gc.isenabled()
+        assert module.get(_RecordsTheCollector).enabled_while_built is False
+    finally:
+        await module.aclose()

@@ -7,8 +7,10 @@ itself takes `Depends(Settings)`), `GET /function` takes only a function depende
 Each is requested `--requests` times through a raw starlette `TestClient` (no lifespan
 entered) on two apps: `PyNestFactory.create(App).http_server` (uncounted: what
 production runs) and a compiled testing module's `module.app.http_server` (every
-`Depends(Class)` counted). Each measurement is a fresh interpreter under callgrind; the
-same workload with 0 requests is subtracted, so the figure is instructions per request.
+`Depends(Class)` counted). Each measurement is a fresh interpreter under callgrind,
+instrumented only around the requests (`--instr-atstart=no`, then
+`callgrind_control -i on`); the same workload with 0 requests is subtracted, so the
+figure is instructions per request.
 Instruction counts do not move with the machine's load. Needs `valgrind`.
 """
 
@@ -18,6 +20,7 @@ import argparse
 import os
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,29 +67,46 @@ else:
 client = TestClient(server)
 for _ in range(3):  # first requests: FastAPI's and starlette's lazy set-up
     client.get("/" + route)
+import subprocess
+def instrument(on):  # count only the requests: start-up runs uninstrumented (fast)
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
+                   check=True, capture_output=True)
+instrument(True)
 for _ in range(requests):
     client.get("/" + route)
+instrument(False)
 sys.stdout.flush()
 os._exit(0)
 """
 
 
 def measure(requests: int, pythonpath: str | None = None) -> dict[str, Any]:
-    env = dict(os.environ)
+    env = dict(os.environ, PYTHONHASHSEED="0")  # same dict layouts on both sides
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     per: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "workload.py"
         script.write_text(WORKLOAD)
-        for route in ("class", "function"):
-            for mode in ("raw", "counted"):
-                print(f"  {mode} GET /{route} under callgrind ...", file=sys.stderr)
-                # instructions(script, mode, modules, providers, iterations, env): argv
-                # is mode, modules, iterations, providers; route rides in "modules".
-                full = bench_instructions.instructions(script, mode, route, requests, 0, env)  # type: ignore[arg-type]
-                none = bench_instructions.instructions(script, mode, route, 0, 0, env)  # type: ignore[arg-type]
-                per[f"{mode} {route}"] = (full - none) / requests
+        runs = [
+            (m, r, n)
+            for r in ("class", "function")
+            for m in ("raw", "counted")
+            for n in (requests, 0)
+        ]
+
+        def run(mode: str, route: str, n: int) -> int:
+            print(f"  {mode} GET /{route}, {n} requests, under callgrind ...", file=sys.stderr)
+            # argv of the workload: mode, route (as "modules"), iterations, requests
+            return bench_instructions.instructions(  # type: ignore[arg-type]
+                script, mode, route, n, 0, env, ("--instr-atstart=no",)
+            )
+
+        with ThreadPoolExecutor(2) as pool:  # counts do not depend on the load
+            counts = dict(zip(runs, pool.map(lambda args: run(*args), runs), strict=True))
+        for mode, route, n in runs:
+            if n:
+                per[f"{mode} {route}"] = (counts[(mode, route, n)] - counts[(mode, route, 0)]) / n
     return {
         "requests": requests,
         "instructions_per_request": per,

@@ -47,14 +47,23 @@ MODES = ("base", "create", "compile", "compile+close")
 
 
 def instructions(
-    script: Path, mode: str, modules: int, providers: int, iterations: int, env: dict[str, str]
+    script: Path,
+    mode: str,
+    modules: int,
+    providers: int,
+    iterations: int,
+    env: dict[str, str],
+    options: tuple[str, ...] = (),
 ) -> int:
+    """Instructions valgrind collected running `script`; `options` go to valgrind (e.g.
+    `--instr-atstart=no` for a script that turns instrumentation on itself)."""
     with tempfile.TemporaryDirectory() as out:
         result = subprocess.run(
             [
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={out}/callgrind.out",
+                *options,
                 sys.executable,
                 str(script),
                 mode,

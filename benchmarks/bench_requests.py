@@ -132,11 +132,13 @@ def _send(client: TestClient, requests: int) -> float:
     return time.perf_counter() - start
 
 
-async def _asend(client: httpx2.AsyncClient, requests: int) -> float:
-    start = time.perf_counter()
+async def _asend(
+    client: httpx2.AsyncClient, requests: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    start = clock()
     for _ in range(requests):
         _check(await client.get(ROUTE))
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def _collect(samples: dict[str, list[float]], results: dict[str, float], round_no: int) -> None:
@@ -203,13 +205,47 @@ def bench_async(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> dict[str
     return asyncio.run(_bench_async(requests, rounds, app))
 
 
+async def _bench_async_thread(requests: int, rounds: int, app: Any) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {"toolkit": [], "raw": []}
+    cpu = time.process_time  # every thread of the process: the module's loop thread too
+    with Test.create_testing_module(imports=[WiredAppModule]).compile() as module:
+        async with (
+            module.async_client() as client,
+            httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app.http_server),
+                base_url="http://testserver",
+            ) as raw,
+        ):
+            sides: dict[str, Callable[[int], Awaitable[float]]] = {
+                "toolkit": lambda n: _asend(client, n, cpu),
+                "raw": lambda n: _asend(raw, n, cpu),
+            }
+            for round_no in range(-1, rounds):
+                _progress("async, compile()", round_no, rounds)
+                _collect(samples, await _around(sides, requests, round_no), round_no)
+    return _row("async-thread", requests, samples)
+
+
+def bench_async_thread(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> dict[str, Any]:
+    """``module.async_client()`` of a ``compile()`` module (its loop in a thread of its
+    own) against a raw ``httpx2.AsyncClient`` on the test's loop, in CPU time."""
+    app = PyNestFactory.create(WiredAppModule)
+    return asyncio.run(_bench_async_thread(requests, rounds, app))
+
+
 def bench(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> list[dict[str, Any]]:
-    return [bench_sync(requests, rounds), bench_async(requests, rounds)]
+    return [
+        bench_sync(requests, rounds),
+        bench_async(requests, rounds),
+        bench_async_thread(requests, rounds),
+    ]
 
 
 LABELS = {
     "sync": "`module.client` vs `with TestClient(app.http_server)`",
     "async": "`module.async_client()` vs `httpx2.AsyncClient(ASGITransport(app.http_server))`",
+    "async-thread": "`module.async_client()` of a `compile()` module vs the same raw "
+    "`httpx2.AsyncClient`, CPU time",
 }
 
 

@@ -36,7 +36,7 @@ from nest.common.module import CompiledModule, ModuleCompiler, ModuleTokenFactor
 from nest_testing._lru import LRU
 
 MAX_BLUEPRINTS = 64
-MAX_COMPILED_MODULES = 4096  # about 40 apps of 100 modules
+MAX_COMPILED_MODULES = 4096  # about 40 apps of 100 modules; grows to the largest app
 
 T = TypeVar("T")
 
@@ -166,9 +166,16 @@ class BlueprintCache:
             return entry.compiled
 
     def keep_compiled(
-        self, metatype: type, source: tuple[tuple[Any, ...], ...], compiled: CompiledModule
+        self,
+        metatype: type,
+        source: tuple[tuple[Any, ...], ...],
+        compiled: CompiledModule,
+        *,
+        room: int = 0,
     ) -> None:
+        """Keep `compiled`; the cache holds at least `room` modules (the app's so far)."""
         with self._lock:
+            self._compiled.fit(room)
             old = self._compiled.pop(metatype)
             if old is not None:
                 del self._by_id[id(old.compiled)]
@@ -252,5 +259,6 @@ class BlueprintCompiler(ModuleCompiler):  # type: ignore[misc]  # PyNest is unty
         if all(
             d.use_value is None and d.use_factory is None for d in compiled.provider_descriptors
         ):
-            BLUEPRINTS.keep_compiled(metatype, source, compiled)  # classes and tokens only
+            # classes and tokens only
+            BLUEPRINTS.keep_compiled(metatype, source, compiled, room=len(self._here))
         return compiled

@@ -21,6 +21,7 @@ from nest_testing._container import TestingContainer
 from nest_testing._dependency_overrides import DependencyOverrides
 from nest_testing._deployed import DeployedApp, root_module_of
 from nest_testing._extensions import ModuleExtension
+from nest_testing._gc_pause import gc_paused
 from nest_testing._ledger import Ledger
 from nest_testing._override_steps import OverrideBy, OverrideModuleBy, OverrideStepBy
 from nest_testing._plan import DEFAULT_HOOK_TIMEOUT, AppPlan, AutoMock, Plan, Replacement
@@ -486,8 +487,9 @@ class TestingModuleBuilder:
             ```
         """
         try:
-            module = self._prepare()
-            module._runtime.open_in_thread(init=init)
+            with gc_paused():  # see nest_testing._gc_pause
+                module = self._prepare()
+                module._runtime.open_in_thread(init=init)
         except NestTestingError:
             raise
         except Exception as exc:
@@ -505,8 +507,9 @@ class TestingModuleBuilder:
             ```
         """
         try:
-            module = self._prepare()
-            await module._runtime.open_on_loop(init=init)
+            with gc_paused():
+                module = self._prepare()
+                await module._runtime.open_on_loop(init=init)
         except NestTestingError:
             raise
         except Exception as exc:

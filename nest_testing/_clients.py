@@ -9,6 +9,7 @@ Its `TestClient` is handed that portal instead of starting a loop of its own, an
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Generator
 from contextlib import AbstractAsyncContextManager
@@ -88,9 +89,22 @@ class PortalTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await request.aread()  # the body crosses loops as bytes
         # ASGITransport buffers the whole response, so nothing loop-bound comes back.
-        return await anyio.to_thread.run_sync(
+        if _on_asyncio():
+            # One hop, no worker thread: the portal's task, awaited here. Shielded: a
+            # cancelled test does not cancel the request on the module's loop (as before).
+            future = self._portal.start_task_soon(self._asgi.handle_async_request, request)
+            return await asyncio.shield(asyncio.wrap_future(future))
+        return await anyio.to_thread.run_sync(  # another async library: through a thread
             partial(self._portal.call, self._asgi.handle_async_request, request)
         )
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio, say
+        return False
+    return True
 
 
 def async_client(transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncClient:

@@ -7,7 +7,8 @@ for every object it builds asks `get_bindings` (type hints, for classes without
 fills and which the injector must provide. For a given class the answer never changes;
 profiling a 100 x 20 app put it at a third of building the providers.
 
-`PlannedClassProvider` keeps that answer per class (a *plan*, bounded LRU) and
+`PlannedClassProvider` keeps that answer per class (a *plan*, held weakly by the class:
+it goes when the class goes, however many classes an app has) and
 builds as `create_object` does with it: `__new__`, the injector's own
 `args_to_inject` (its cycle detection, its lock, its errors), then `__init__`. It is
 used when the blueprint cache is on; with the cache off, every object is built by the
@@ -16,17 +17,36 @@ injector's `ClassProvider`.
 
 from __future__ import annotations
 
-import functools
 import inspect
+import weakref
 from typing import Any
 
 from injector import Injector, Provider, get_bindings
 
+# class -> (its __init__, weakly when it can be: a `super()` cell refers to the class,
+# which would then never go; the plan). Never written into the class itself.
+_PLANS: weakref.WeakKeyDictionary[type, tuple[Any, dict[str, Any]]] = weakref.WeakKeyDictionary()
 
-@functools.lru_cache(maxsize=4096)  # bounded: classes made at run time must not pile up
-def _needed(cls: type, init: Any) -> dict[str, Any]:
-    """What `call_with_injection(init, self_=instance)` injects: the bindings of
-    `init` less the parameter the instance is bound to."""
+
+def needed(cls: type, init: Any) -> dict[str, Any]:
+    """What `call_with_injection(init, self_=instance)` injects, planned once per class
+    (again if its `__init__` is replaced)."""
+    kept = _PLANS.get(cls)
+    if kept is not None:
+        held, plan = kept
+        if (held() if isinstance(held, weakref.ref) else held) is init:
+            return plan
+    plan = _planned(init)
+    try:
+        held = weakref.ref(init)
+    except TypeError:  # a builtin __init__ holds no class
+        held = init
+    _PLANS[cls] = (held, plan)
+    return plan
+
+
+def _planned(init: Any) -> dict[str, Any]:
+    """The bindings of `init` less the parameter the instance is bound to."""
     bindings = get_bindings(init)
     if not bindings:
         return {}
@@ -44,13 +64,13 @@ class PlannedClassProvider(Provider[Any]):
         cls = self._cls
         init = cls.__init__
         try:
-            needed = _needed(cls, init)
-        except TypeError:  # an unhashable __init__, say: no plan, the injector's own way
+            bindings = needed(cls, init)
+        except TypeError:  # a class that cannot be weakly keyed, say: the injector's own way
             return injector.create_object(cls)
         instance = cls.__new__(cls)
         arguments = (
-            injector.args_to_inject(function=init, bindings=needed, owner_key=cls)
-            if needed
+            injector.args_to_inject(function=init, bindings=bindings, owner_key=cls)
+            if bindings
             else {}
         )
         init(instance, **arguments)

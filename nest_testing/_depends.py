@@ -1,22 +1,30 @@
 """Counting what FastAPI builds per request: `Depends(SomeClass)` on the module's routes.
 
 FastAPI calls the class itself for each request. To count those constructions without
-patching the class, each such class gets an entry in *this app's*
-`dependency_overrides` (FastAPI's own testing seam): a function with the class's
-signature that builds the instance exactly as FastAPI would and records it. The OpenAPI
-schema is computed from the routes, not from overrides, so it is unchanged.
+patching the class, each route of *this app* that depends on such a class gets its own
+dependant tree (FastAPI's `get_dependant`, as FastAPI makes it for an override) in which
+the class is called through a stand-in: a callable with the class's signature that
+builds the instance exactly as FastAPI would and records it. The stand-in is equal to
+the class (and hashes as it), so an entry for the class in `dependency_overrides`, set
+by the user at any time, still wins. `dependency_overrides` itself is left empty: while
+it holds anything, FastAPI rebuilds every dependant of every route on every request.
+The shared route templates and their dependants are never changed; the parameters
+(and so the OpenAPI schema) are those of the class.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.dependencies.utils import get_dependant, get_flat_dependant
+from fastapi.routing import APIRoute, APIWebSocketRoute, get_websocket_app, request_response
 from starlette.requests import HTTPConnection
+from starlette.routing import websocket_session
 
 from nest_testing._ledger import Ledger
 
@@ -56,16 +64,87 @@ def count_depends(
         if inspect.isclass(override):
             app.dependency_overrides[original] = _counting_builder(override, ledger)
             counted.append(override)
+    stand_ins: dict[type, _StandIn] = {}
     for cls in depends_classes(app):
         if cls in app.dependency_overrides:
             continue
         replacement = replaced(cls)
-        if replacement is not None:
-            app.dependency_overrides[cls] = replacement
-        else:
-            app.dependency_overrides[cls] = _counting_builder(cls, ledger)
+        if replacement is None:
+            replacement = _counting_builder(cls, ledger)
             counted.append(cls)
+        stand_ins[cls] = _StandIn(cls, replacement)
+    if stand_ins:
+        for route in app.routes:
+            if isinstance(route, (APIRoute, APIWebSocketRoute)):
+                _call_stand_ins(app, route, stand_ins)
     return counted
+
+
+class _StandIn:
+    """Called by FastAPI in `cls`'s place: `call`, with `call`'s signature. Equal to
+    `cls`, so FastAPI's lookup of `dependency_overrides` finds an entry for `cls`."""
+
+    def __init__(self, cls: type, call: Callable[..., Any]) -> None:
+        self._cls = cls
+        self._call = call
+        self.__signature__ = inspect.signature(call)
+        self.__name__ = cls.__name__
+        self.__qualname__ = cls.__qualname__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return other is self or other is self._cls
+
+    def __hash__(self) -> int:
+        return hash(self._cls)
+
+    def __repr__(self) -> str:
+        return f"<counted {self.__qualname__}>"
+
+
+def _call_stand_ins(app: FastAPI, route: Any, stand_ins: Mapping[type, _StandIn]) -> None:
+    """Give `route` a dependant tree of its own that calls the stand-ins, and the
+    request handler FastAPI makes for it; a route without those classes is untouched."""
+    dependant = _with_stand_ins(route.dependant, stand_ins)
+    if dependant is route.dependant:
+        return
+    route.dependant = dependant
+    route._flat_dependant = get_flat_dependant(dependant)
+    if isinstance(route, APIRoute):
+        route.app = request_response(route.get_route_handler())
+    else:
+        route.app = websocket_session(
+            get_websocket_app(
+                dependant=dependant,
+                dependency_overrides_provider=app,
+                embed_body_fields=route._embed_body_fields,
+            )
+        )
+
+
+def _with_stand_ins(dependant: Dependant, stand_ins: Mapping[type, _StandIn]) -> Dependant:
+    """`dependant`, or a copy (never a change: templates share sub-dependants) whose
+    sub-dependants calling a stand-in's class are made for the stand-in, as FastAPI
+    makes a dependant for an override."""
+    subs = []
+    for sub in dependant.dependencies:
+        stand_in = stand_ins.get(sub.call) if inspect.isclass(sub.call) else None
+        if stand_in is not None:
+            sub = get_dependant(
+                path=sub.path or "",
+                call=stand_in,
+                name=sub.name,
+                own_oauth_scopes=sub.own_oauth_scopes,
+                parent_oauth_scopes=sub.parent_oauth_scopes,
+                use_cache=sub.use_cache,
+                scope=sub.scope,
+            )
+        subs.append(_with_stand_ins(sub, stand_ins))
+    if all(a is b for a, b in zip(subs, dependant.dependencies, strict=True)):
+        return dependant
+    return dataclasses.replace(dependant, dependencies=subs)
 
 
 _CONNECTION = "nest_testing_connection_"

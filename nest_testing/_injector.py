@@ -35,6 +35,7 @@ from injector import (
 )
 
 from nest_testing._constructors import PlannedClassProvider
+from nest_testing._deep_chains import bottom_up
 from nest_testing._ledger import Construction, Ledger
 from nest_testing._tokens import token_name
 from nest_testing.errors import (
@@ -219,6 +220,7 @@ class TestingInjector(Injector):
         lazy: bool = False,
     ) -> None:
         super().__init__(auto_bind=auto_bind)
+        self._lazy = lazy
         self._ledger = ledger
         self._resolution = _Resolution()
         self._owner_module = owner_module
@@ -267,6 +269,10 @@ class TestingInjector(Injector):
     def get(self, interface: Any, scope: Any = None) -> Any:
         stack = self._resolution.stack
         consumer = stack[-1] if stack else None
+        if self._lazy and consumer is None:  # a long chain: deepest first, not recursively
+            for dependency, above in bottom_up(self, interface, self.binder.built):
+                with self.origin((*self._resolution.origin, *map(token_name, above))):
+                    self.get(dependency)
         try:
             result = super().get(interface, scope)
         except NestTestingError:

@@ -9,7 +9,7 @@ module alone; it must not resolve or build (the container does, in PyNest's pass
 
 from __future__ import annotations
 
-import functools
+import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -28,11 +28,22 @@ def _defines_hooks(descriptor: ProviderDescriptor) -> bool:
     return class_defines_hooks(descriptor.use_class)
 
 
-@functools.lru_cache(maxsize=4096)  # bounded: apps made at run time must not pile up
+# Held weakly by the class, never written into it: as many entries as classes alive.
+_HOOKS: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
+
+
 def class_defines_hooks(cls: type) -> bool:
     """Whether `cls` has a lifecycle hook method (asked in every lazy pass; a class's
     hooks don't change)."""
-    return any(callable(getattr(cls, hook, None)) for hook in LIFECYCLE_METHOD_NAMES)
+    try:
+        return _HOOKS[cls]
+    except KeyError:
+        defines = _HOOKS[cls] = any(
+            callable(getattr(cls, hook, None)) for hook in LIFECYCLE_METHOD_NAMES
+        )
+        return defines
+    except TypeError:  # not weakly keyable: asked each time
+        return any(callable(getattr(cls, hook, None)) for hook in LIFECYCLE_METHOD_NAMES)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A bounded map that forgets the least recently used entry first.
 
 The caches that outlive a testing module (blueprints, route templates) are bounded, so
-that a suite that makes apps at run time does not pile them up. Not thread-safe: each
+that a suite that makes apps at run time does not pile them up; the bound grows to the
+largest app seen (`fit`), so no app is larger than its cache. Not thread-safe: each
 cache holds its own lock around it.
 """
 
@@ -44,6 +45,11 @@ class LRU(Generic[K, V]):
         while len(self._entries) > self._size:
             evicted.append(self._entries.popitem(last=False)[1])
         return evicted
+
+    def fit(self, size: int) -> None:
+        """Hold at least `size` entries from now on (an app larger than the bound must
+        not evict its own entries while it is compiled)."""
+        self._size = max(self._size, size)
 
     def pop(self, key: K) -> V | None:
         return self._entries.pop(key, None)

@@ -44,9 +44,10 @@ from fastapi.routing import APIRoute, request_response
 from nest.common.route_resolver import RoutesResolver
 from nest.core.pynest_application import PyNestApp
 
+from nest_testing._lifespans import FlatIncludes, include_router
 from nest_testing._lru import LRU
 
-MAX_TEMPLATES = 4096
+MAX_TEMPLATES = 4096  # grows to the largest app's routes
 
 # What an APIRoute holds that derives from its endpoint and this app (rebuilt per copy),
 # and what it holds that does not (shared with the template, as built by FastAPI).
@@ -106,8 +107,10 @@ class RouteTemplates:
                 self.hits += 1
             return template
 
-    def put(self, key: Hashable, template: _Template) -> None:
+    def put(self, key: Hashable, template: _Template, *, room: int = 0) -> None:
+        """Keep `template`; the cache holds at least `room` (the app's routes so far)."""
         with self._lock:
+            self._templates.fit(room)
             self._templates.put(key, template)
 
     def __len__(self) -> int:
@@ -258,6 +261,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         self._templates = templates
         self._held: dict[int, list[tuple[Hashable, dict[str, Any]]]] = {}
         self._held_back = _HeldBack()
+        self._routes = 0  # held so far in this app: the templates cache holds as many
 
     def _add_route(
         self, router: APIRouter, bound_method: Any, original_method: Any, cls: type, prefix: str
@@ -272,10 +276,11 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         """Include `router`'s held routes in the app, in PyNest's order: each from its
         template when one fits, the others built by FastAPI (and kept as templates)."""
         held = self._held.pop(id(router), [])
+        self._routes += len(held)
         if options:  # a prefix, tags, ...: not what templates were made for; build them all
             for _, arguments in held:
                 router.add_api_route(**arguments)
-            self._app.include_router(router, **options)
+            include_router(self._app, router, **options)
             return
         fits = [self._fitting(router, key, arguments) for key, arguments in held]
         for (_, arguments), template in zip(held, fits, strict=True):
@@ -285,7 +290,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         start = len(routes)
         # FastAPI builds the routes that have no template, and merges the router's
         # lifespan and event handlers, as for PyNest.
-        self._app.include_router(router)
+        include_router(self._app, router)
         built = iter(routes[start:])
         merged: list[Any] = []
         for (key, arguments), template in zip(held, fits, strict=True):
@@ -299,7 +304,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
             merged.append(route)
             made = _template_of(route, arguments, router.tags)
             if made is not None:
-                self._templates.put(key, made)
+                self._templates.put(key, made, room=self._routes)
         merged.extend(built)
         routes[start:] = merged
 
@@ -333,17 +338,19 @@ def new_app(
     """`PyNestApp(container, FastAPI(**options))`, the last step of
     `PyNestFactory.create(AppModule, **options)`.
 
-    With `reuse_routes`, PyNestApp's own resolver finds no modules (the container hides
-    them while the app is made) and `ReusingRoutesResolver` registers the routes.
+    PyNestApp's own resolver finds no modules (the container hides them while the app
+    is made); `ReusingRoutesResolver` registers the routes with `reuse_routes`,
+    PyNest's `RoutesResolver` without (both through `nest_testing._lifespans`).
     Should a PyNest register routes some other way, its routes stand and nothing is
     registered twice.
     """
     http_server = FastAPI(**(options or {}))
-    if not reuse_routes:
-        return PyNestApp(container, http_server)
     before = len(http_server.router.routes)
     with container.modules_hidden():
         app = PyNestApp(container, http_server)
     if len(http_server.router.routes) == before:
-        ReusingRoutesResolver(container, http_server, TEMPLATES).register_routes()
+        if reuse_routes:
+            ReusingRoutesResolver(container, http_server, TEMPLATES).register_routes()
+        else:  # PyNest's own resolver, routers' empty lifespans not nested
+            RoutesResolver(container, FlatIncludes(http_server)).register_routes()
     return app

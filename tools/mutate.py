@@ -245,6 +245,16 @@ class _Collector(ast.NodeVisitor):
             for other in sorted({value + 1, value - 1 if value != 0 else value + 1}):
                 self._add(node, "number", f"({other})")
 
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        index = node.slice
+        if isinstance(index, ast.Constant) and type(index.value) is int:
+            base = self._segment(node.value)
+            for other in sorted({index.value + 1, index.value - 1 if index.value else 1}):
+                self._add(node, "index", f"{base}[{other}]")
+            self.visit(node.value)
+            return
+        self.generic_visit(node)
+
     def visit_Return(self, node: ast.Return) -> None:
         value = node.value
         if value is not None and not (isinstance(value, ast.Constant) and value.value is None):
@@ -427,6 +437,10 @@ def run_mutant(
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             return "timeout", time.monotonic() - started
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         return ("survived" if code == 0 else "killed"), time.monotonic() - started
     finally:
         target.write_text(original)
@@ -436,10 +450,14 @@ def run_mutant(
 # ---------------------------------------------------------------- driver
 
 
-def sample(files: list[Path], per_file: int, seed: int) -> Iterator[tuple[str, list[Mutant]]]:
+def sample(
+    files: list[Path], per_file: int, seed: int, match: str | None = None
+) -> Iterator[tuple[str, list[Mutant]]]:
     for path in files:
         rel = path.relative_to(ROOT).as_posix()
         everything = mutants_of(rel, path.read_text())
+        if match:
+            everything = [m for m in everything if match in m.describe()]
         rng = random.Random(f"{seed}:{rel}")
         chosen = (
             everything if per_file <= 0 else rng.sample(everything, min(per_file, len(everything)))
@@ -478,11 +496,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="re-run only survivors of the last run"
     )
+    parser.add_argument("--match", help="only mutants whose description contains this text")
+    parser.add_argument(
+        "--tests", nargs="+", help="run these tests for every mutant (no coverage run)"
+    )
     parser.add_argument("--list", nargs="*", metavar="FILE", help="print the mutants, run nothing")
     args = parser.parse_args(argv)
 
     if args.list is not None:
-        for _rel, mutants in sample(_files(args.list), args.per_file, args.seed):
+        for _rel, mutants in sample(_files(args.list), args.per_file, args.seed, args.match):
             for mutant in mutants:
                 print(mutant.describe())
         return 0
@@ -495,14 +517,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, Any] = dict(previous)
 
+    # `kill <pid>` (background jobs ignore SIGINT) still restores and removes the workspace.
+    signal.signal(signal.SIGTERM, _terminate)
     workspace = make_workspace()
     started = time.monotonic()
     try:
-        contexts, durations = measure_contexts(workspace)
+        if args.tests:
+            contexts, durations = {}, {}
+        else:
+            contexts, durations = measure_contexts(workspace)
         per_file: dict[str, dict[str, int]] = {}
         survivors: list[str] = []
         timeouts: list[str] = []
-        for rel, mutants in sample(_files(args.files), args.per_file, args.seed):
+        for rel, mutants in sample(_files(args.files), args.per_file, args.seed, args.match):
             digest = _digest((ROOT / rel).read_text())
             counts = per_file.setdefault(
                 rel, dict.fromkeys(("total", "equivalent", "killed", "timeout", "survived"), 0)
@@ -517,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
                 if old in ("killed", "timeout"):
                     outcome = old
                 else:
-                    tests = ordered(tests_for(mutant, contexts), durations)
+                    tests = args.tests or ordered(tests_for(mutant, contexts), durations)
                     if not tests:
                         outcome, took = "survived", 0.0
                         note = " (no test executes this line)"
@@ -556,6 +583,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\nsurvivors:\n  " + "\n  ".join(survivors))
     print(f"\n{time.monotonic() - started:.0f} s")
     return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def _row(name: str, counts: dict[str, int]) -> str:

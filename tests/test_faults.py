@@ -135,6 +135,28 @@ def test_failing_shutdown_hooks_do_not_stop_the_others() -> None:
     assert EVENTS.count("shutdown Database") == 1
 
 
+@Injectable
+class OneBadShutdown(Hooks):
+    def on_application_shutdown(self, signal: str | None = None) -> None:
+        record("shutdown OneBadShutdown")
+        raise OSError("socket already closed")
+
+
+@Module(imports=[InfraModule], providers=[OneBadShutdown])
+class OneBadShutdownModule:
+    pass
+
+
+def test_one_failing_shutdown_hook_is_raised_as_itself() -> None:
+    module = Test.create_testing_module(imports=[OneBadShutdownModule]).compile()
+    with pytest.raises(LifecycleHookError) as info:
+        module.close()
+    assert info.value.path == ("OneBadShutdownModule", "OneBadShutdown.on_application_shutdown")
+    assert isinstance(info.value.__cause__, OSError)
+    assert "shutdown hooks raised" not in str(info.value)
+    assert "shutdown Database" in EVENTS
+
+
 def test_close_twice_and_context_manager_run_hooks_once() -> None:
     with Test.create_testing_module(imports=[InfraModule]).compile() as module:
         module.close()

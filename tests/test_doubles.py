@@ -340,6 +340,20 @@ def test_guard_override_applies_to_this_module_only(setup: Any) -> None:
     assert vault_status() == 403  # compiled afterwards: the real guard again
 
 
+@pytest.mark.parametrize("form", ["use_class", "use_value", "two-argument"])
+def test_guard_override_steps_return_the_builder_for_chaining(form: str) -> None:
+    builder = Test.create_testing_module(imports=[VaultModule])
+    if form == "use_class":
+        chained = builder.override_guard(TokenGuard).use_class(AllowAll)
+    elif form == "use_value":
+        chained = builder.override_guard(TokenGuard).use_value(AllowAll())
+    else:
+        chained = builder.override_guard(TokenGuard, AllowAll)
+    assert chained is builder
+    with chained.hook_timeout(30).compile() as module:
+        assert module.client.get("/vault").status_code == 200
+
+
 def test_guard_override_does_not_leak_into_a_concurrent_module() -> None:
     results: dict[str, int] = {}
     overridden_open = threading.Event()

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -329,8 +330,15 @@ def load_equivalent() -> dict[str, str]:
 # ---------------------------------------------------------------- workspace
 
 
-def make_workspace() -> Path:
+def make_workspace(ref: str | None = None) -> Path:
+    """A copy of the tree (tracked and untracked files), or of commit `ref`."""
     workspace = Path(tempfile.mkdtemp(prefix="nt-mutate-"))
+    if ref is not None:
+        archive = subprocess.run(
+            ["git", "archive", ref], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(workspace)], input=archive, check=True)
+        return workspace
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -399,6 +407,28 @@ def measure_contexts(workspace: Path) -> tuple[dict[str, dict[int, list[str]]], 
     return result, durations
 
 
+def cached_contexts(
+    workspace: Path,
+) -> tuple[dict[str, dict[int, list[str]]], dict[str, float]]:
+    """`measure_contexts`, reused while no file of the tree changed."""
+    digest = hashlib.sha256()
+    for path in sorted(workspace.rglob("*.py")):
+        digest.update(path.relative_to(workspace).as_posix().encode() + path.read_bytes())
+    cache = STATE_DIR / "contexts.json"
+    if cache.exists():
+        saved = json.loads(cache.read_text())
+        if saved["digest"] == digest.hexdigest():
+            contexts = {
+                f: {int(n): t for n, t in lines.items()} for f, lines in saved["contexts"].items()
+            }
+            return contexts, saved["durations"]
+    contexts, durations = measure_contexts(workspace)
+    cache.write_text(
+        json.dumps({"digest": digest.hexdigest(), "contexts": contexts, "durations": durations})
+    )
+    return contexts, durations
+
+
 def tests_for(mutant: Mutant, contexts: dict[str, dict[int, list[str]]]) -> list[str]:
     by_line = contexts.get(mutant.file, {})
     tests: set[str] = set()
@@ -421,10 +451,14 @@ def run_mutant(
     try:
         target.write_text(apply(original, mutant))
         shutil.rmtree(target.parent / "__pycache__", ignore_errors=True)
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly"]
-        command += ["-p", "no:cacheprovider", *tests]
+        args = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *tests]
+        if _preloaded:
+            pid = os.fork()
+            if pid == 0:  # the child: a pytest session over the mutated workspace
+                _child(workspace, args)
+            return _wait_forked(pid, timeout, started)
         process = subprocess.Popen(
-            command,
+            [sys.executable, "-m", "pytest", *args],
             cwd=workspace,
             env=_env(workspace),
             stdout=subprocess.DEVNULL,
@@ -447,15 +481,78 @@ def run_mutant(
         shutil.rmtree(target.parent / "__pycache__", ignore_errors=True)
 
 
+# Forking runner: the third-party imports (pytest, FastAPI, pydantic, PyNest,
+# SQLAlchemy) take most of a short pytest run, so they are imported once here and each
+# mutant's session runs in a fork. nest_testing and the tests are never imported in this
+# process: every child imports them from the mutated workspace.
+_preloaded = False
+_PRELOAD = ("pytest", "fastapi", "fastapi.testclient", "nest.core", "sqlalchemy")
+
+
+def preload() -> None:
+    global _preloaded
+    import importlib
+
+    for name in _PRELOAD:
+        importlib.import_module(name)
+    assert not any(m == PACKAGE or m.startswith(PACKAGE + ".") for m in sys.modules)
+    _preloaded = True
+
+
+def _child(workspace: Path, args: list[str]) -> None:
+    code = 3
+    try:
+        os.setsid()  # its own process group: a timeout kills what it started too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.chdir(workspace)
+        os.environ.update(_env(workspace))
+        sys.dont_write_bytecode = True
+        sys.path[:0] = [str(workspace), str(workspace / "tools")]
+        import pytest
+
+        # anyio (a pytest plugin) came in with FastAPI, too early for pytest to rewrite
+        # its asserts; say so the way pytest reads it, or every session (the tests'
+        # pytester sessions too) warns, and warnings are errors here.
+        anyio = sys.modules["anyio"]
+        anyio.__doc__ = (anyio.__doc__ or "") + "\nPYTEST_DONT_REWRITE"
+        code = int(pytest.main(args))
+    finally:
+        os._exit(code)
+
+
+def _wait_forked(pid: int, timeout: float, started: float) -> tuple[str, float]:
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+                return ("survived" if code == 0 else "killed"), time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                _kill_group(pid)
+                return "timeout", time.monotonic() - started
+            time.sleep(0.05)
+    except BaseException:
+        _kill_group(pid)
+        raise
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 # ---------------------------------------------------------------- driver
 
 
 def sample(
-    files: list[Path], per_file: int, seed: int, match: str | None = None
+    files: list[Path], per_file: int, seed: int, match: str | None = None, base: Path = ROOT
 ) -> Iterator[tuple[str, list[Mutant]]]:
     for path in files:
         rel = path.relative_to(ROOT).as_posix()
-        everything = mutants_of(rel, path.read_text())
+        everything = mutants_of(rel, (base / rel).read_text())
         if match:
             everything = [m for m in everything if match in m.describe()]
         rng = random.Random(f"{seed}:{rel}")
@@ -500,6 +597,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tests", nargs="+", help="run these tests for every mutant (no coverage run)"
     )
+    parser.add_argument(
+        "--no-fork", action="store_true", help="a fresh interpreter per mutant (slower)"
+    )
+    parser.add_argument(
+        "--ref", help="test the code and tests of this commit (e.g. the numbers before a change)"
+    )
     parser.add_argument("--list", nargs="*", metavar="FILE", help="print the mutants, run nothing")
     args = parser.parse_args(argv)
 
@@ -517,20 +620,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, Any] = dict(previous)
 
+    if not args.no_fork:
+        preload()
     # `kill <pid>` (background jobs ignore SIGINT) still restores and removes the workspace.
     signal.signal(signal.SIGTERM, _terminate)
-    workspace = make_workspace()
+    workspace = make_workspace(args.ref)
     started = time.monotonic()
     try:
         if args.tests:
             contexts, durations = {}, {}
         else:
-            contexts, durations = measure_contexts(workspace)
+            contexts, durations = cached_contexts(workspace)
+        if _preloaded and not args.tests:
+            print("checking that the unmutated suite passes in the forking runner ...", flush=True)
+            pid = os.fork()
+            if pid == 0:
+                _child(workspace, ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"])
+            outcome, took = _wait_forked(pid, 600, time.monotonic())
+            if outcome != "survived":
+                raise SystemExit(f"the unmutated suite {outcome} in a fork: run with --no-fork")
+            print(f"  passed in {took:.0f} s", flush=True)
         per_file: dict[str, dict[str, int]] = {}
         survivors: list[str] = []
         timeouts: list[str] = []
-        for rel, mutants in sample(_files(args.files), args.per_file, args.seed, args.match):
-            digest = _digest((ROOT / rel).read_text())
+        for rel, mutants in sample(
+            _files(args.files), args.per_file, args.seed, args.match, workspace
+        ):
+            digest = _digest((workspace / rel).read_text())
             counts = per_file.setdefault(
                 rel, dict.fromkeys(("total", "equivalent", "killed", "timeout", "survived"), 0)
             )

@@ -358,7 +358,8 @@ def make_workspace(ref: str | None = None) -> Path:
 def _env(workspace: Path) -> dict[str, str]:
     env = dict(os.environ)
     # The workspace copy of nest_testing wins over the editable install of the tree.
-    env["PYTHONPATH"] = os.pathsep.join([str(workspace), str(workspace / "tools")])
+    # This file's folder: `-p mutate` (a --ref commit may predate it).
+    env["PYTHONPATH"] = os.pathsep.join([str(workspace), str(Path(__file__).resolve().parent)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
     return env
@@ -403,6 +404,8 @@ def measure_contexts(workspace: Path) -> tuple[dict[str, dict[int, list[str]]], 
         by_line = data.contexts_by_lineno(measured)
         result[rel] = {line: sorted(c for c in ctx if c) for line, ctx in by_line.items()}
     print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+    if not (workspace / "durations.json").exists():
+        raise SystemExit("the coverage run of the suite did not finish; run it alone to see why")
     durations = json.loads((workspace / "durations.json").read_text())
     return result, durations
 
@@ -509,7 +512,7 @@ def _child(workspace: Path, args: list[str]) -> None:
         os.chdir(workspace)
         os.environ.update(_env(workspace))
         sys.dont_write_bytecode = True
-        sys.path[:0] = [str(workspace), str(workspace / "tools")]
+        sys.path[:0] = [str(workspace)]
         import pytest
 
         # anyio (a pytest plugin) came in with FastAPI, too early for pytest to rewrite

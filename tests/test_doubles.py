@@ -1,5 +1,6 @@
 """Mocks, spies, auto-mocking, and module / guard / filter overrides."""
 
+import re
 import threading
 from typing import Any
 from unittest.mock import AsyncMock, create_autospec
@@ -132,6 +133,8 @@ def test_spy_behaves_like_the_real_provider_and_records_calls() -> None:
         assert spy.fail.call_count == 1
         m.assert_constructed(Mailer, times=1)  # the real one, built once
         m.assert_singleton(Mailer)
+        # What an assertion message shows for the spy: that it is one, and of what.
+        assert re.fullmatch(r"<spy of <\S+\.Mailer object at 0x[0-9a-f]+>>", repr(spy))
 
 
 # ── use_mocker ───────────────────────────────────────────────────────────────

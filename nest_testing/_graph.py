@@ -121,6 +121,8 @@ class ModuleGraph:
             if marked:
                 lines.append(f"  classDef {status} {style}")
                 lines.append(f"  class {','.join(marked)} {status}")
+        if any(n.kind == "implicit" for n in self.nodes.values()):  # drawn with :::implicit
+            lines.append(f"  classDef implicit {_STYLES['implicit']}")
         return "\n".join(lines) + "\n"
 
 

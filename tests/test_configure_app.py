@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from fastapi import FastAPI
 from nest.core.pynest_application import PyNestApp
 from nt_sample_app import AppModule
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from nest_testing import Test
+from nest_testing import AppConfigurationError, Test, UsageError
 
 
 def test_configure_receives_the_pynest_app_with_its_routes_registered() -> None:
@@ -47,3 +48,13 @@ def test_a_startup_handler_and_a_middleware_added_the_fastapi_0_136_way() -> Non
         assert len(events) == 1  # ran once, in the module's lifespan, before any request
         assert events[0] is module._runtime.portal.call(asyncio.get_running_loop)  # type: ignore[union-attr]
         assert module.client.get("/items").headers["X-Configured"] == "yes"
+
+
+def test_a_nest_testing_error_inside_configure_reaches_the_user_as_it_is() -> None:
+    def configure(app: PyNestApp) -> None:
+        raise UsageError("configure: no such route /nope")
+
+    builder = Test.create_testing_module(imports=[AppModule]).configure_app(configure)
+    with pytest.raises(UsageError, match=r"^configure: no such route /nope$") as info:
+        builder.compile()
+    assert not isinstance(info.value, AppConfigurationError)

@@ -92,6 +92,16 @@ def test_unknown_tokens_fail_loudly_not_as_zero(module: TestingModule) -> None:
         pass
 
 
+def test_constructions_reads_like_a_counter(module: TestingModule) -> None:
+    assert module.constructions[Logger] == 1
+    assert Logger in module.constructions  # built once is in it
+    assert Audit not in module.constructions  # known, never built
+    assert [] not in module.constructions  # unhashable: never a token
+    assert Logger in list(module.constructions)
+    assert Audit not in dict(module.constructions)
+    assert len(module.constructions) == len(dict(module.constructions)) > 0
+
+
 def test_assert_constructed_passes_and_fails(module: TestingModule) -> None:
     module.assert_constructed(Logger, times=1)
     with pytest.raises(AssertionError, match=r"Logger: expected 2 construction\(s\), got 1\."):

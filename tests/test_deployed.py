@@ -180,3 +180,11 @@ def test_state_mounts_and_websocket_routes_added_on_http_server_are_carried_over
             assert websocket.receive_text() == "ws-fake"
         module.http_server.state.region = "us"
     assert server.state.region == "eu"
+
+
+def test_extra_fastapi_keyword_arguments_are_carried_over() -> None:
+    # FastAPI(**extra) keeps unknown keywords in app.extra; apps read settings from there.
+    app = deployed_app(Events(), feature_flags={"beta": True})
+    assert app.http_server.extra == {"feature_flags": {"beta": True}}
+    with Test.from_app(app).compile() as module:
+        assert module.http_server.extra == {"feature_flags": {"beta": True}}

@@ -1,5 +1,6 @@
 """Mocks, spies, auto-mocking, and module / guard / filter overrides."""
 
+import re
 import threading
 from typing import Any
 from unittest.mock import AsyncMock, create_autospec
@@ -132,6 +133,8 @@ def test_spy_behaves_like_the_real_provider_and_records_calls() -> None:
         assert spy.fail.call_count == 1
         m.assert_constructed(Mailer, times=1)  # the real one, built once
         m.assert_singleton(Mailer)
+        # What an assertion message shows for the spy: that it is one, and of what.
+        assert re.fullmatch(r"<spy of <\S+\.Mailer object at 0x[0-9a-f]+>>", repr(spy))
 
 
 # ── use_mocker ───────────────────────────────────────────────────────────────
@@ -338,6 +341,20 @@ def test_guard_override_applies_to_this_module_only(setup: Any) -> None:
     assert vault_status() == 403
     assert vault_status(setup) == 200
     assert vault_status() == 403  # compiled afterwards: the real guard again
+
+
+@pytest.mark.parametrize("form", ["use_class", "use_value", "two-argument"])
+def test_guard_override_steps_return_the_builder_for_chaining(form: str) -> None:
+    builder = Test.create_testing_module(imports=[VaultModule])
+    if form == "use_class":
+        chained = builder.override_guard(TokenGuard).use_class(AllowAll)
+    elif form == "use_value":
+        chained = builder.override_guard(TokenGuard).use_value(AllowAll())
+    else:
+        chained = builder.override_guard(TokenGuard, AllowAll)
+    assert chained is builder
+    with chained.hook_timeout(30).compile() as module:
+        assert module.client.get("/vault").status_code == 200
 
 
 def test_guard_override_does_not_leak_into_a_concurrent_module() -> None:

@@ -135,6 +135,28 @@ def test_failing_shutdown_hooks_do_not_stop_the_others() -> None:
     assert EVENTS.count("shutdown Database") == 1
 
 
+@Injectable
+class OneBadShutdown(Hooks):
+    def on_application_shutdown(self, signal: str | None = None) -> None:
+        record("shutdown OneBadShutdown")
+        raise OSError("socket already closed")
+
+
+@Module(imports=[InfraModule], providers=[OneBadShutdown])
+class OneBadShutdownModule:
+    pass
+
+
+def test_one_failing_shutdown_hook_is_raised_as_itself() -> None:
+    module = Test.create_testing_module(imports=[OneBadShutdownModule]).compile()
+    with pytest.raises(LifecycleHookError) as info:
+        module.close()
+    assert info.value.path == ("OneBadShutdownModule", "OneBadShutdown.on_application_shutdown")
+    assert isinstance(info.value.__cause__, OSError)
+    assert "shutdown hooks raised" not in str(info.value)
+    assert "shutdown Database" in EVENTS
+
+
 def test_close_twice_and_context_manager_run_hooks_once() -> None:
     with Test.create_testing_module(imports=[InfraModule]).compile() as module:
         module.close()
@@ -181,3 +203,32 @@ def test_constructor_failure_leaves_no_thread_and_runs_no_hook() -> None:
     # InfraModule's providers were initialised before ExplodingModule's resolution failed
     assert "init Database" in EVENTS
     assert "shutdown Database" in EVENTS
+
+
+@Injectable
+class Unannotated:
+    def __init__(self, port) -> None:  # type: ignore[no-untyped-def]  # nothing to inject
+        self.port = port
+
+
+@Injectable
+class NeedsUnannotated:
+    def __init__(self, inner: Unannotated) -> None:
+        self.inner = inner
+
+
+@Module(providers=[NeedsUnannotated])  # Unannotated unregistered: the injector builds it
+class UnannotatedModule:
+    pass
+
+
+def test_a_constructor_the_injector_cannot_call_reports_pythons_own_error() -> None:
+    # The injector wraps the TypeError of calling it in its CallError; the user must see
+    # Python's message (what is missing), not the injector's wrapper.
+    with pytest.raises(ProviderConstructionError) as info:
+        Test.create_testing_module(imports=[UnannotatedModule]).compile()
+    message = str(info.value)
+    assert message.startswith("UnannotatedModule -> NeedsUnannotated -> Unannotated: TypeError(")
+    assert "missing 1 required positional argument: 'port'" in message
+    assert "CallError" not in message
+    assert type(info.value.__cause__) is TypeError

@@ -63,6 +63,33 @@ def test_get_of_an_unregistered_token_explains_and_suggests(module: TestingModul
     assert isinstance(info.value, KeyError)
 
 
+def test_assert_singleton_of_a_typo_suggests_the_provider(module: TestingModule) -> None:
+    class Loger:
+        pass
+
+    with pytest.raises(UnknownTokenError, match=r"registers Loger\. Did you mean: Logger\?"):
+        module.assert_singleton(Loger)
+    with pytest.raises(UnknownTokenError, match=r"Did you mean: 'greeting'\?"):
+        module.assert_singleton("greting")
+
+
+def test_int_and_function_tokens_are_named_as_written(module: TestingModule) -> None:
+    def make_pool() -> None:
+        pass
+
+    with pytest.raises(UnknownTokenError) as info:
+        module.get(404)
+    assert "registers 404." in str(info.value)
+    with pytest.raises(UnknownTokenError) as info:
+        module.get(make_pool)
+    message = str(info.value)
+    assert (
+        "registers test_int_and_function_tokens_are_named_as_written.<locals>.make_pool."
+        in message
+    )
+    assert "<function" not in message
+
+
 def test_select_sees_own_imported_and_exported_tokens(module: TestingModule) -> None:
     items = module.select(ItemModule)
     assert items.get(ItemService) is module.get(ItemService)

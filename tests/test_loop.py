@@ -94,3 +94,26 @@ def test_async_module_refuses_another_loop() -> None:
         loop.run_until_complete(module.aclose())  # type: ignore[attr-defined]
     finally:
         loop.close()
+
+
+@pytest.mark.asyncio
+async def test_aclose_of_a_compiled_module_runs_its_shutdown_hooks() -> None:
+    module = Test.create_testing_module(imports=[AppModule]).compile()
+    ticker = module.get(Ticker)
+    await module.aclose()
+    assert ticker.events == ["init", "shutdown"]
+    with pytest.raises(UsageError, match="closed"):
+        module.get(Ticker)
+
+
+@pytest.mark.asyncio
+async def test_lazy_async_module_runs_its_apps_lifespan_and_shutdown_hooks() -> None:
+    module = await Test.create_testing_module(imports=[AppModule]).lazy().compile_async()
+    async with module:
+        for _ in range(2):  # the lifespan starts with the first client only
+            async with module.async_client() as client:
+                body = (await client.get("/loop")).json()
+                assert body == {"same_loop": True, "task_alive": True}
+        ticker = module.get(Ticker)
+        assert ticker.events == ["init"]
+    assert ticker.events == ["init", "shutdown"]

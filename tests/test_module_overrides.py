@@ -82,6 +82,52 @@ def test_refused_naming_the_consumer_its_module_and_the_token() -> None:
     assert raised.value.token is Pool
 
 
+@Controller("pool")
+class PoolController:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    @Get("/")
+    def kind(self) -> str:
+        return self.pool.kind
+
+
+@Module(imports=[DbModule], controllers=[PoolController])
+class PoolApiModule:
+    pass
+
+
+def test_a_controller_that_loses_a_token_is_named_too() -> None:
+    builder = Test.create_testing_module(imports=[PoolApiModule])
+    builder.override_module(DbModule, UrlOnlyDbModule)
+    with pytest.raises(ModuleOverrideError) as raised:
+        builder.compile()
+    assert "  PoolApiModule -> PoolController injects Pool\n" in str(raised.value)
+    assert raised.value.token is Pool
+
+
+class Clock:
+    """Registered nowhere: the injector builds it for whoever injects it."""
+
+
+@Injectable
+class Stamper:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+
+@Module(imports=[DbModule], providers=[Stamper])
+class StampModule:
+    pass
+
+
+def test_only_lost_tokens_count_not_every_token_the_module_cannot_see() -> None:
+    builder = Test.create_testing_module(imports=[StampModule])
+    builder.override_module(DbModule, PoolOnlyDbModule)  # URL lost; Stamper needs Clock
+    with builder.compile() as module:
+        assert isinstance(module.get(Stamper).clock, Clock)
+
+
 @Module(imports=[DbModule], exports=[DbModule])
 class ReexportingModule:
     pass

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 from deployed_apps import DeployedModule, Events, Marker, deployed_app, get_token, settings
+from fastapi import Depends, Request
+from nest.core import Controller, Get, Module
+from nest.core.decorators.guards import BaseGuard, UseGuards
 
 from nest_testing import Test, UnknownOverrideError, UsageError
 
@@ -94,3 +97,33 @@ def test_a_route_added_on_the_deployed_http_server_can_be_overridden_too() -> No
     with Test.from_app(app).override_dependency(get_token, lambda: "fake").compile() as module:
         assert module.client.get("/whoami").json() == {"token": "fake"}
         assert module.client.get("/greet").json()["token"] == "fake"
+
+
+class OpenGuard(BaseGuard):
+    def can_activate(self, request: Request, credentials: Any = None) -> bool:
+        return True
+
+
+def current_user() -> str:
+    return "ada"
+
+
+@Controller("guarded")
+class GuardedController:
+    @Get("/")
+    @UseGuards(OpenGuard)
+    def read(self, user: str = Depends(current_user)) -> dict[str, str]:
+        return {"user": user}
+
+
+@Module(controllers=[GuardedController])
+class GuardedModule:
+    pass
+
+
+def test_the_dependencies_listed_leave_out_pynests_guard_functions() -> None:
+    builder = Test.create_testing_module(imports=[GuardedModule])
+    builder.override_dependency(get_token, lambda: "x")
+    with pytest.raises(UnknownOverrideError) as caught:
+        builder.compile()
+    assert str(caught.value).endswith("\nDependencies the routes use: current_user.")

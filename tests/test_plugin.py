@@ -294,6 +294,28 @@ def test_every_module_is_closed_and_tests_are_isolated(project: pytest.Pytester)
     assert shutdowns(project) == 6  # closed at teardown, failing tests included
 
 
+def test_a_finished_tests_module_is_not_kept_alive(project: pytest.Pytester) -> None:
+    # pytest keeps every item (and its stash) for the whole session; a module it held
+    # would keep its app, container and instances alive until the session ends.
+    project.makepyfile(
+        """
+        import gc
+        import weakref
+
+        REFS = []
+
+        def test_a(nest_app, nest_client):
+            nest_client.get("/items")
+            REFS.append(weakref.ref(nest_app))
+
+        def test_b():
+            gc.collect()
+            assert REFS and REFS[0]() is None, gc.get_referrers(REFS[0]())
+        """
+    )
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_isolated_under_xdist(project: pytest.Pytester) -> None:
     project.makepyfile(
         """

@@ -156,6 +156,29 @@ def test_keyboard_interrupt_in_a_hook_is_itself_after_what_started_shut_down() -
     assert EVENTS == ["init Started", "shutdown Started"]
 
 
+@Injectable
+class InterruptsWithShutdown:
+    def __init__(self) -> None:
+        pass
+
+    def on_module_init(self) -> None:
+        raise KeyboardInterrupt
+
+    def on_application_shutdown(self, signal: str | None = None) -> None:
+        EVENTS.append("shutdown InterruptsWithShutdown")
+
+
+def test_a_provider_interrupted_in_its_init_gets_no_shutdown_hook() -> None:
+    # It never finished starting: as with a failing on_module_init, only what started
+    # is shut down.
+    builder = Test.create_testing_module(
+        imports=[_module(Started), _module(InterruptsWithShutdown)]
+    )
+    with pytest.raises(KeyboardInterrupt):
+        builder.compile()
+    assert EVENTS == ["init Started", "shutdown Started"]
+
+
 @pytest.mark.asyncio
 async def test_keyboard_interrupt_on_the_tests_loop_is_itself_too() -> None:
     builder = Test.create_testing_module(imports=[_module(Started), _module(Interrupts)])

@@ -175,27 +175,39 @@ def bench_sync(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> dict[str,
     return _row("sync", requests, samples)
 
 
-async def _bench_async(requests: int, rounds: int, app: Any) -> dict[str, Any]:
+async def _against_raw(
+    module: Any,
+    app: Any,
+    name: str,
+    requests: int,
+    rounds: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
+    """``module.async_client()`` against a raw ``httpx2.AsyncClient`` on ``app``."""
     samples: dict[str, list[float]] = {"toolkit": [], "raw": []}
+    async with (
+        module.async_client() as client,
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app.http_server),
+            base_url="http://testserver",
+        ) as raw,
+    ):
+        sides: dict[str, Callable[[int], Awaitable[float]]] = {
+            "toolkit": lambda n: _asend(client, n, clock),
+            "raw": lambda n: _asend(raw, n, clock),
+        }
+        for round_no in range(-1, rounds):
+            _progress(name, round_no, rounds)
+            _collect(samples, await _around(sides, requests, round_no), round_no)
+    return _row(name, requests, samples)
+
+
+async def _bench_async(requests: int, rounds: int, app: Any) -> dict[str, Any]:
     module = await Test.create_testing_module(imports=[WiredAppModule]).compile_async()
     try:
-        async with (
-            module.async_client() as client,
-            httpx2.AsyncClient(
-                transport=httpx2.ASGITransport(app=app.http_server),
-                base_url="http://testserver",
-            ) as raw,
-        ):
-            sides: dict[str, Callable[[int], Awaitable[float]]] = {
-                "toolkit": lambda n: _asend(client, n),
-                "raw": lambda n: _asend(raw, n),
-            }
-            for round_no in range(-1, rounds):
-                _progress("async", round_no, rounds)
-                _collect(samples, await _around(sides, requests, round_no), round_no)
+        return await _against_raw(module, app, "async", requests, rounds)
     finally:
         await module.aclose()
-    return _row("async", requests, samples)
 
 
 def bench_async(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> dict[str, Any]:
@@ -206,24 +218,9 @@ def bench_async(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> dict[str
 
 
 async def _bench_async_thread(requests: int, rounds: int, app: Any) -> dict[str, Any]:
-    samples: dict[str, list[float]] = {"toolkit": [], "raw": []}
     cpu = time.process_time  # every thread of the process: the module's loop thread too
     with Test.create_testing_module(imports=[WiredAppModule]).compile() as module:
-        async with (
-            module.async_client() as client,
-            httpx2.AsyncClient(
-                transport=httpx2.ASGITransport(app=app.http_server),
-                base_url="http://testserver",
-            ) as raw,
-        ):
-            sides: dict[str, Callable[[int], Awaitable[float]]] = {
-                "toolkit": lambda n: _asend(client, n, cpu),
-                "raw": lambda n: _asend(raw, n, cpu),
-            }
-            for round_no in range(-1, rounds):
-                _progress("async, compile()", round_no, rounds)
-                _collect(samples, await _around(sides, requests, round_no), round_no)
-    return _row("async-thread", requests, samples)
+        return await _against_raw(module, app, "async-thread", requests, rounds, cpu)
 
 
 def bench_async_thread(requests: int = REQUESTS, rounds: int = FULL_ROUNDS) -> dict[str, Any]:

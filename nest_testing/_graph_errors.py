@@ -273,9 +273,14 @@ def not_visible(
     )
 
 
+def _hook_path(owner: tuple[str, ...], method_name: str) -> tuple[str, ...]:
+    """The path to a hook: its receiver's path, the last name suffixed with the method."""
+    return (*owner[:-1], f"{owner[-1]}.{method_name}")
+
+
 def hook_failed(owner: tuple[str, ...], method_name: str, exc: Exception) -> LifecycleHookError:
     """A lifecycle hook that raised, named after the provider (path) that received it."""
-    path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+    path = _hook_path(owner, method_name)
     error = LifecycleHookError(f"{' -> '.join(path)}: {exc!r}", path=path, token=None)
     error.__cause__ = exc
     return error
@@ -283,7 +288,7 @@ def hook_failed(owner: tuple[str, ...], method_name: str, exc: Exception) -> Lif
 
 def hook_timed_out(owner: tuple[str, ...], method_name: str, timeout: float) -> LifecycleHookError:
     """A hook that did not return within the hook timeout."""
-    path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+    path = _hook_path(owner, method_name)
     return LifecycleHookError(
         f"{' -> '.join(path)}: did not return within {timeout:g} s (the hook timeout) and "
         "was cancelled. If it is meant to take that long, raise the limit with "
@@ -295,7 +300,7 @@ def hook_timed_out(owner: tuple[str, ...], method_name: str, timeout: float) -> 
 
 def hook_blocked(owner: tuple[str, ...], method_name: str, timeout: float) -> LifecycleHookError:
     """A hook that blocks the module's event loop past the hook timeout."""
-    path = (*owner[:-1], f"{owner[-1]}.{method_name}")
+    path = _hook_path(owner, method_name)
     return LifecycleHookError(
         f"{' -> '.join(path)}: has not returned after {timeout:g} s (the hook timeout) and "
         "blocks the module's event loop, so it cannot be cancelled (a sync hook that "

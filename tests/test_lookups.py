@@ -98,6 +98,14 @@ def test_select_sees_own_imported_and_exported_tokens(module: TestingModule) -> 
     assert module.select(CoreModule).get(ConfigService) is module.get(ConfigService)
 
 
+def test_select_resolves_transients_fresh_and_singletons_shared(module: TestingModule) -> None:
+    core = module.select(CoreModule)
+    first, second = core.resolve(RequestContext), core.resolve(RequestContext)
+    assert isinstance(first, RequestContext)
+    assert first is not second
+    assert core.resolve(Logger) is module.get(Logger)
+
+
 def test_select_refuses_what_the_module_cannot_see(module: TestingModule) -> None:
     with pytest.raises(EncapsulationError, match="not visible to LoopModule") as info:
         module.select(LoopModule).get(ItemService)

@@ -49,6 +49,10 @@ class Lifecycle:
             log.write("shutdown\\n")
 
 
+class Stamp:  # built by FastAPI per request, Depends(Stamp): no provider of any module
+    pass
+
+
 @Controller("items")
 class ItemController:
     def __init__(self, logger: Logger, mailer: Mailer, lifecycle: Lifecycle) -> None:
@@ -64,6 +68,10 @@ class ItemController:
     @Get("/audit")
     def audit(self, config: Config = Depends(Config)):
         return {"same": config is self.logger.config}
+
+    @Get("/stamped")
+    def stamped(self, stamp: Stamp = Depends(Stamp)):
+        return {"stamped": True}
 
     @Get("/loop")
     async def loop(self):
@@ -365,6 +373,7 @@ def test_failure_report_shows_construction_counts(project: pytest.Pytester) -> N
         @pytest.mark.nest_mock.with_args(Mailer)
         def test_fails(nest_app, nest_client):
             nest_client.get("/items/audit")
+            nest_client.get("/items/stamped")
             assert False, "boom"
 
         def test_passes(nest_app):
@@ -379,6 +388,7 @@ def test_failure_report_shows_construction_counts(project: pytest.Pytester) -> N
     assert re.search(r"Config\s+2\s+0\s+1\s+1\s+0", section)  # startup + Depends request
     assert re.search(r"Mailer \(mocked\)\s+0", section)
     assert re.search(r"Logger\s+1\s+0\s+1\s+0\s+0", section)
+    assert re.search(r"Stamp\s+1\s+0\s+0\s+1\s+0", section)  # a Depends class, no provider
 
 
 def test_strict_singletons_catches_per_request_construction(project: pytest.Pytester) -> None:

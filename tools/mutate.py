@@ -634,6 +634,12 @@ def main(argv: list[str] | None = None) -> int:
             contexts, durations = {}, {}
         else:
             contexts, durations = cached_contexts(workspace)
+        if args.tests and _preloaded:  # a test that fails anyway kills every mutant
+            pid = os.fork()
+            if pid == 0:
+                _child(workspace, ["-x", "-q", "-p", "no:randomly", *args.tests])
+            if _wait_forked(pid, 600, time.monotonic())[0] != "survived":
+                raise SystemExit(f"{' '.join(args.tests)} fails without any mutation")
         if _preloaded and not args.tests:
             print("checking that the unmutated suite passes in the forking runner ...", flush=True)
             pid = os.fork()

@@ -1,5 +1,7 @@
 """get / resolve / select: what a test can look up, and what it is refused."""
 
+import re
+
 import pytest
 from nest.core import Injectable, Module
 from nt_sample_app import (
@@ -71,6 +73,21 @@ def test_assert_singleton_of_a_typo_suggests_the_provider(module: TestingModule)
         module.assert_singleton(Loger)
     with pytest.raises(UnknownTokenError, match=r"Did you mean: 'greeting'\?"):
         module.assert_singleton("greting")
+
+
+def test_at_most_three_suggestions() -> None:
+    names = ["shard_a", "shard_b", "shard_c", "shard_d"]
+
+    @Module(providers=[{"provide": n, "useValue": n} for n in names])
+    class ShardModule:
+        pass
+
+    with (
+        Test.create_testing_module(imports=[ShardModule]).compile() as module,
+        pytest.raises(UnknownTokenError) as info,
+    ):
+        module.get("shard_x")
+    assert re.search(r"Did you mean: 'shard_.', 'shard_.', 'shard_.'\? ", str(info.value))
 
 
 def test_int_and_function_tokens_are_named_as_written(module: TestingModule) -> None:

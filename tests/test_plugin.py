@@ -282,6 +282,22 @@ def test_bad_marker_is_one_clear_line(project: pytest.Pytester) -> None:
     assert "expected nest_override(token, replacement)" in result.stdout.str()
 
 
+def test_a_nest_mock_marker_of_two_tokens_is_one_clear_line(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        """
+        import pytest
+        from myapp import Logger, Mailer
+
+        @pytest.mark.nest_mock(Logger, Mailer)
+        def test_it(nest_app):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    assert "expected nest_mock(token, **attrs)" in result.stdout.str()
+
+
 def test_every_module_is_closed_and_tests_are_isolated(project: pytest.Pytester) -> None:
     project.makepyfile(
         """

@@ -357,6 +357,13 @@ def test_guard_override_steps_return_the_builder_for_chaining(form: str) -> None
         assert module.client.get("/vault").status_code == 200
 
 
+@pytest.mark.parametrize("bad", [42, object, "AllowAll"], ids=["int", "class", "str"])
+def test_a_guard_replacement_that_is_no_guard_is_a_usage_error(bad: object) -> None:
+    builder = Test.create_testing_module(imports=[VaultModule]).override_guard(TokenGuard, bad)
+    with pytest.raises(UsageError, match=r"override_guard\(\) expects a BaseGuard subclass or"):
+        builder.compile()
+
+
 def test_guard_override_does_not_leak_into_a_concurrent_module() -> None:
     results: dict[str, int] = {}
     overridden_open = threading.Event()

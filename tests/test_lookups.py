@@ -1,5 +1,7 @@
 """get / resolve / select: what a test can look up, and what it is refused."""
 
+import re
+
 import pytest
 from nest.core import Injectable, Module
 from nt_sample_app import (
@@ -73,6 +75,21 @@ def test_assert_singleton_of_a_typo_suggests_the_provider(module: TestingModule)
         module.assert_singleton("greting")
 
 
+def test_at_most_three_suggestions() -> None:
+    names = ["shard_a", "shard_b", "shard_c", "shard_d"]
+
+    @Module(providers=[{"provide": n, "useValue": n} for n in names])
+    class ShardModule:
+        pass
+
+    with (
+        Test.create_testing_module(imports=[ShardModule]).compile() as module,
+        pytest.raises(UnknownTokenError) as info,
+    ):
+        module.get("shard_x")
+    assert re.search(r"Did you mean: 'shard_.', 'shard_.', 'shard_.'\? ", str(info.value))
+
+
 def test_int_and_function_tokens_are_named_as_written(module: TestingModule) -> None:
     def make_pool() -> None:
         pass
@@ -96,6 +113,14 @@ def test_select_sees_own_imported_and_exported_tokens(module: TestingModule) -> 
     assert items.get(Logger) is module.get(Logger)  # exported by CoreModule, imported
     assert items.get(DB_URL) == "postgres://prod"
     assert module.select(CoreModule).get(ConfigService) is module.get(ConfigService)
+
+
+def test_select_resolves_transients_fresh_and_singletons_shared(module: TestingModule) -> None:
+    core = module.select(CoreModule)
+    first, second = core.resolve(RequestContext), core.resolve(RequestContext)
+    assert isinstance(first, RequestContext)
+    assert first is not second
+    assert core.resolve(Logger) is module.get(Logger)
 
 
 def test_select_refuses_what_the_module_cannot_see(module: TestingModule) -> None:

@@ -167,6 +167,14 @@ def test_override_guard_use_factory_injects_providers() -> None:
         assert module.client.get("/pipes/guarded").json() == {"in": True}
 
 
+def test_use_factory_of_something_not_callable_is_a_usage_error() -> None:
+    builder = Test.create_testing_module(imports=[PipesModule])
+    with pytest.raises(
+        UsageError, match=r"override_guard\(\)\.use_factory\(\) expects a callable, got 42"
+    ):
+        builder.override_guard(DenyAll).use_factory(42)  # type: ignore[arg-type]
+
+
 def test_override_filter_use_factory() -> None:
     @Catch(Fails)
     class Answering(ExceptionFilter):

@@ -49,6 +49,10 @@ class Lifecycle:
             log.write("shutdown\\n")
 
 
+class Stamp:  # built by FastAPI per request, Depends(Stamp): no provider of any module
+    pass
+
+
 @Controller("items")
 class ItemController:
     def __init__(self, logger: Logger, mailer: Mailer, lifecycle: Lifecycle) -> None:
@@ -64,6 +68,10 @@ class ItemController:
     @Get("/audit")
     def audit(self, config: Config = Depends(Config)):
         return {"same": config is self.logger.config}
+
+    @Get("/stamped")
+    def stamped(self, stamp: Stamp = Depends(Stamp)):
+        return {"stamped": True}
 
     @Get("/loop")
     async def loop(self):
@@ -274,6 +282,22 @@ def test_bad_marker_is_one_clear_line(project: pytest.Pytester) -> None:
     assert "expected nest_override(token, replacement)" in result.stdout.str()
 
 
+def test_a_nest_mock_marker_of_two_tokens_is_one_clear_line(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        """
+        import pytest
+        from myapp import Logger, Mailer
+
+        @pytest.mark.nest_mock(Logger, Mailer)
+        def test_it(nest_app):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    assert "expected nest_mock(token, **attrs)" in result.stdout.str()
+
+
 def test_every_module_is_closed_and_tests_are_isolated(project: pytest.Pytester) -> None:
     project.makepyfile(
         """
@@ -365,6 +389,7 @@ def test_failure_report_shows_construction_counts(project: pytest.Pytester) -> N
         @pytest.mark.nest_mock.with_args(Mailer)
         def test_fails(nest_app, nest_client):
             nest_client.get("/items/audit")
+            nest_client.get("/items/stamped")
             assert False, "boom"
 
         def test_passes(nest_app):
@@ -379,6 +404,7 @@ def test_failure_report_shows_construction_counts(project: pytest.Pytester) -> N
     assert re.search(r"Config\s+2\s+0\s+1\s+1\s+0", section)  # startup + Depends request
     assert re.search(r"Mailer \(mocked\)\s+0", section)
     assert re.search(r"Logger\s+1\s+0\s+1\s+0\s+0", section)
+    assert re.search(r"Stamp\s+1\s+0\s+0\s+1\s+0", section)  # a Depends class, no provider
 
 
 def test_strict_singletons_catches_per_request_construction(project: pytest.Pytester) -> None:

@@ -90,13 +90,23 @@ def test_the_override_dependency_marker_closest_wins(project: pytest.Pytester) -
     project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
-def test_a_bad_override_dependency_marker_says_the_form(project: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        '(config.get_db, replacement=lambda: "x")',
+        ".with_args(config.get_db)",  # one callable alone would be the decorated function
+        '(config.get_db, lambda: "x", x=1)',
+    ],
+)
+def test_a_bad_override_dependency_marker_says_the_form(
+    project: pytest.Pytester, arguments: str
+) -> None:
     project.makepyfile(
-        """
+        f"""
         import pytest
         from src.config import config
 
-        @pytest.mark.nest_override_dependency(config.get_db, replacement=lambda: "x")
+        @pytest.mark.nest_override_dependency{arguments}
         def test_it(nest_app):
             pass
         """

@@ -57,7 +57,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "nest_testing"
 EQUIVALENT_FILE = ROOT / "tools" / "mutants_equivalent.txt"
 STATE_DIR = ROOT / ".mutate"
-COVERAGE_CONTEXTS = "contexts.json"
+IMPORT_TIME = "<import>"
+ALL_TESTS: set[str] = set()  # every test id, from the coverage run
 
 _FLIP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
@@ -402,7 +403,11 @@ def measure_contexts(workspace: Path) -> tuple[dict[str, dict[int, list[str]]], 
     for measured in data.measured_files():
         rel = Path(measured).resolve().relative_to(workspace.resolve()).as_posix()
         by_line = data.contexts_by_lineno(measured)
-        result[rel] = {line: sorted(c for c in ctx if c) for line, ctx in by_line.items()}
+        # "" is the time between tests: imports and collection. A line run only then
+        # (module-level objects' __init__, say) is tried against the whole suite.
+        result[rel] = {
+            line: sorted(c if c else IMPORT_TIME for c in ctx) for line, ctx in by_line.items()
+        }
     print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
     if not (workspace / "durations.json").exists():
         raise SystemExit("the coverage run of the suite did not finish; run it alone to see why")
@@ -437,6 +442,9 @@ def tests_for(mutant: Mutant, contexts: dict[str, dict[int, list[str]]]) -> list
     tests: set[str] = set()
     for line in range(mutant.start[0], mutant.end[0] + 1):
         tests.update(by_line.get(line, ()))
+    if tests == {IMPORT_TIME}:
+        return sorted(ALL_TESTS)
+    tests.discard(IMPORT_TIME)
     return sorted(tests)
 
 
@@ -634,6 +642,13 @@ def main(argv: list[str] | None = None) -> int:
             contexts, durations = {}, {}
         else:
             contexts, durations = cached_contexts(workspace)
+            ALL_TESTS.update(durations)
+        if args.tests and _preloaded:  # a test that fails anyway kills every mutant
+            pid = os.fork()
+            if pid == 0:
+                _child(workspace, ["-x", "-q", "-p", "no:randomly", *args.tests])
+            if _wait_forked(pid, 600, time.monotonic())[0] != "survived":
+                raise SystemExit(f"{' '.join(args.tests)} fails without any mutation")
         if _preloaded and not args.tests:
             print("checking that the unmutated suite passes in the forking runner ...", flush=True)
             pid = os.fork()

@@ -626,10 +626,10 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = load_equivalent()
     STATE_DIR.mkdir(exist_ok=True)
     results_path = STATE_DIR / "results.json"
-    previous: dict[str, Any] = (
-        json.loads(results_path.read_text()) if args.resume and results_path.exists() else {}
-    )
-    results: dict[str, Any] = dict(previous)
+    saved: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    previous = saved if args.resume else {}
+    # Merged, never replaced: a --match or --tests run must not drop a full run's results.
+    results: dict[str, Any] = dict(saved)
 
     if not args.no_fork:
         preload()

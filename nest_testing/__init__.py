@@ -22,6 +22,8 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from nest_testing import errors as _errors
+
 try:
     __version__: str = version("nest-testing")
 except PackageNotFoundError:  # pragma: no cover - a checkout imported without installing
@@ -73,23 +75,8 @@ _HOMES = {
     "nest_testing._ledger": ("ConstructionCounts", "Phase"),
     "nest_testing._test_database": ("TestDatabase",),
     "nest_testing._testing_module": ("ModuleView", "TestingModule"),
-    "nest_testing.errors": (
-        "AppConfigurationError",
-        "CircularDependencyError",
-        "DatabaseError",
-        "EncapsulationError",
-        "ImplicitProviderError",
-        "LifecycleHookError",
-        "MissingProviderError",
-        "ModuleOverrideError",
-        "NestTestingError",
-        "ProviderConstructionError",
-        "ScopeError",
-        "UnknownExportError",
-        "UnknownOverrideError",
-        "UnknownTokenError",
-        "UsageError",
-    ),
+    # errors.py imports nothing heavy; its __all__ is the one list of the error names.
+    "nest_testing.errors": tuple(_errors.__all__),
 }
 _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 

@@ -32,6 +32,7 @@ __all__ = [
     "NestTestingError",
     "ProviderConstructionError",
     "ScopeError",
+    "UnknownExportError",
     "UnknownOverrideError",
     "UnknownTokenError",
     "UsageError",

@@ -65,3 +65,17 @@ def test_the_database_names_are_public() -> None:
     assert isinstance(vars(nest_testing.TestingModule)["database"], property)
     for name in ("session", "reset", "areset", "url", "engine", "rolls_back"):
         assert hasattr(nest_testing.TestDatabase, name), name
+
+
+def test_every_error_class_is_listed_and_public() -> None:
+    # nest_testing's public error names are errors.__all__: a class missing there is
+    # missing from the package too.
+    from nest_testing import errors
+
+    classes = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, errors.NestTestingError)
+    }
+    assert classes == set(errors.__all__)
+    assert all(getattr(nest_testing, name) is getattr(errors, name) for name in classes)

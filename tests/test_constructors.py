@@ -6,6 +6,7 @@ with it off, by the injector's ``ClassProvider``. Both must give what
 injector reads constructor annotations as real classes.
 """
 
+import logging
 from typing import Any
 
 import pytest
@@ -156,3 +157,25 @@ def test_a_class_no_plan_can_be_kept_for_fails_as_the_injector_fails(planned: bo
         builder.compile()
     assert type(ours.value.__cause__) is type(theirs.value)
     assert ours.value.path == ("OddModule", "OddInit")
+
+
+@Injectable
+class Traced:
+    pass
+
+
+@Module(providers=[Traced])
+class TracedModule:
+    pass
+
+
+def test_the_injectors_debug_log_names_the_class_each_provider_builds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # logging.getLogger("injector").setLevel(DEBUG) is how one watches injection happen.
+    with (
+        caplog.at_level(logging.DEBUG, logger="injector"),
+        Test.create_testing_module(imports=[TracedModule]).compile(),
+    ):
+        pass
+    assert f"using _CountingProvider(PlannedClassProvider({Traced!r}))" in caplog.text

@@ -19,6 +19,7 @@ from nt_sample_app import (
 
 from nest_testing import (
     EncapsulationError,
+    MissingProviderError,
     NestTestingError,
     ScopeError,
     Test,
@@ -105,6 +106,21 @@ def test_int_and_function_tokens_are_named_as_written(module: TestingModule) -> 
         in message
     )
     assert "<function" not in message
+
+
+def test_strict_resolve_of_an_unregistered_class_is_refused_by_name() -> None:
+    class Stranger:
+        def __init__(self, logger: Logger) -> None:
+            self.logger = logger
+
+    with (
+        Test.create_testing_module(imports=[AppModule]).strict().compile() as strict,
+        pytest.raises(MissingProviderError) as info,
+    ):
+        strict.resolve(Stranger)  # nothing injects it: no consumer to name
+    assert "no module provides Stranger" in str(info.value)
+    assert info.value.token is Stranger
+    assert info.value.path == ("Stranger",)
 
 
 def test_select_sees_own_imported_and_exported_tokens(module: TestingModule) -> None:

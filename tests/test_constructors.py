@@ -169,13 +169,18 @@ class TracedModule:
     pass
 
 
-def test_the_injectors_debug_log_names_the_class_each_provider_builds(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_the_injectors_debug_log_names_the_provider_each_counting_provider_wraps(
+    caplog: pytest.LogCaptureFixture, planned: bool
 ) -> None:
-    # logging.getLogger("injector").setLevel(DEBUG) is how one watches injection happen.
-    with (
-        caplog.at_level(logging.DEBUG, logger="injector"),
-        Test.create_testing_module(imports=[TracedModule]).compile(),
-    ):
+    # logging.getLogger("injector").setLevel(DEBUG) is how one watches injection happen:
+    # the line names what builds each class, not "<_CountingProvider object at 0x...>".
+    builder = Test.create_testing_module(imports=[TracedModule]).use_blueprint_cache(planned)
+    with caplog.at_level(logging.DEBUG, logger="injector"), builder.compile():
         pass
-    assert f"using _CountingProvider(PlannedClassProvider({Traced!r}))" in caplog.text
+    # With the cache off the injector's own ClassProvider builds it (no repr of its own).
+    inner = f"PlannedClassProvider({Traced!r})" if planned else "<injector.ClassProvider object"
+    assert (
+        f"{Traced!r}, scope=<class 'injector.SingletonScope'>) using _CountingProvider({inner}"
+        in caplog.text
+    )

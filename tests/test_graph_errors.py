@@ -170,6 +170,35 @@ def test_constructor_type_error_chains_the_users_exception_not_callerror(
     assert "CallError" not in str(exc)
 
 
+class ErrUpstreamError(Exception):
+    """A user exception with six arguments, one of them an exception (as CallError has)."""
+
+    def __init__(self, host: str, port: int, method: str, url: str, cause: Exception) -> None:
+        super().__init__(host, port, method, url, cause, "retried 3 times")
+
+
+@Injectable
+class ErrUpstreamClient:
+    def __init__(self) -> None:
+        raise ErrUpstreamError("db", 5432, "GET", "/health", TimeoutError("slow"))
+
+
+@Module(providers=[ErrUpstreamClient])
+class ErrUpstreamModule:
+    pass
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_a_users_exception_shaped_like_callerror_is_reported_as_raised(planned: bool) -> None:
+    # Only the injector's own CallError is unwrapped; the user's exception is what they
+    # raised, whatever its arguments hold.
+    builder = Test.create_testing_module(imports=[ErrUpstreamModule]).use_blueprint_cache(planned)
+    exc = compile_error(builder, ProviderConstructionError)
+
+    assert type(exc.__cause__) is ErrUpstreamError
+    assert str(exc).startswith("ErrUpstreamModule -> ErrUpstreamClient: ErrUpstreamError('db', ")
+
+
 # ── factories ─────────────────────────────────────────────────────────────────
 
 ERR_DB_URL = InjectionToken("ERR_DB_URL")

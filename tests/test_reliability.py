@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from nest.core import Injectable, Module
 
+import nest_testing._runtime
 from nest_testing import LifecycleHookError, Test, UsageError
 
 EVENTS: list[str] = []
@@ -120,10 +121,18 @@ def test_a_hook_that_blocks_the_loop_fails_compile_instead_of_hanging() -> None:
     assert "anyio.to_thread.run_sync" in str(caught.value)
 
 
-def test_a_shutdown_hook_that_never_returns_times_out_and_the_others_run() -> None:
+def test_a_shutdown_hook_that_never_returns_times_out_and_the_others_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The hook's own 0.2 s timeout cancels it. The watchdog for hooks that block the loop
+    # (at 0.2 s + 1 s grace) would race it on a starved machine; it first looks only after
+    # a poll, here 10 s: it stays out of the way unless the timeout is broken (then it
+    # fires, and the message below is not the timeout's).
+    monkeypatch.setattr(nest_testing._runtime, "_POLL_SECONDS", 10.0)
     builder = Test.create_testing_module(imports=[_module(Started, HangsAtShutdown)])
     module = builder.hook_timeout(0.2).compile()
-    with pytest.raises(LifecycleHookError, match=r"HangsAtShutdown.on_application_shutdown"):
+    timed_out = r"HangsAtShutdown.on_application_shutdown: did not return within 0.2 s"
+    with pytest.raises(LifecycleHookError, match=timed_out):
         module.close()
     assert "shutdown Started" in EVENTS
     module.close()  # closed once: nothing runs again

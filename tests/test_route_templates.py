@@ -163,6 +163,35 @@ def test_a_guard_with_a_security_scheme_is_reused_with_its_openapi() -> None:
             assert module.client.get("/vault", headers=secret).json() == {"gold": "yes"}
 
 
+@Controller("swap")
+@UseGuards(Deny)
+class SwappedController:
+    @Get("/")
+    def open(self) -> dict[str, str]:
+        return {"gold": "yes"}
+
+
+@Module(controllers=[SwappedController])
+class SwappedModule:
+    pass
+
+
+def test_a_controller_whose_guards_change_between_compiles_is_served_with_the_new_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A route template made under one guard is not reused for another guard made by other
+    # code (here one with a security scheme: its dependency takes the credentials).
+    with cached(SwappedModule).compile() as module:
+        assert module.client.get("/swap").status_code == 403
+    monkeypatch.setattr(SwappedController, "__guards__", [BearerGuard])
+    reference = PyNestFactory.create(SwappedModule).http_server.openapi()
+    with cached(SwappedModule).compile() as module:
+        assert module.http_server.openapi() == reference
+        assert module.client.get("/swap").status_code == 403
+        secret = {"Authorization": "Bearer secret"}
+        assert module.client.get("/swap", headers=secret).json() == {"gold": "yes"}
+
+
 class _Allow(BaseGuard):
     def can_activate(self, request: Request, credentials: Any = None) -> bool:
         return True

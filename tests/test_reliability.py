@@ -98,6 +98,16 @@ def _module(*providers: type) -> type:
     return HookModule
 
 
+@pytest.fixture
+def watchdog_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test of an async hook's own (0.2 s) timeout: the watchdog for hooks that block
+    the loop (at 0.2 s + 1 s grace) could beat it on a starved machine. It looks only after
+    a poll, here 10 s: out of the way unless the timeout is broken (then it fires, and the
+    test sees its message, not the timeout's)."""
+    monkeypatch.setattr(nest_testing._runtime, "_POLL_SECONDS", 10.0)
+
+
+@pytest.mark.usefixtures("watchdog_late")
 def test_an_async_hook_that_never_returns_times_out_and_what_started_shuts_down() -> None:
     builder = Test.create_testing_module(imports=[_module(Started), _module(HangsAsync)])
     started = time.monotonic()
@@ -121,14 +131,8 @@ def test_a_hook_that_blocks_the_loop_fails_compile_instead_of_hanging() -> None:
     assert "anyio.to_thread.run_sync" in str(caught.value)
 
 
-def test_a_shutdown_hook_that_never_returns_times_out_and_the_others_run(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The hook's own 0.2 s timeout cancels it. The watchdog for hooks that block the loop
-    # (at 0.2 s + 1 s grace) would race it on a starved machine; it first looks only after
-    # a poll, here 10 s: it stays out of the way unless the timeout is broken (then it
-    # fires, and the message below is not the timeout's).
-    monkeypatch.setattr(nest_testing._runtime, "_POLL_SECONDS", 10.0)
+@pytest.mark.usefixtures("watchdog_late")
+def test_a_shutdown_hook_that_never_returns_times_out_and_the_others_run() -> None:
     builder = Test.create_testing_module(imports=[_module(Started, HangsAtShutdown)])
     module = builder.hook_timeout(0.2).compile()
     timed_out = r"HangsAtShutdown.on_application_shutdown: did not return within 0.2 s"

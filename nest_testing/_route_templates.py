@@ -15,7 +15,8 @@ So, when the blueprint cache is on, a testing module registers its routes with
   `add_api_route` call is held back;
 - when the router is included, a route whose endpoint is the controller's method itself
   (no filter or parameter-decorator wrapper) and whose arguments equal those of a route
-  FastAPI built before is a copy of that route with the new endpoint, its request
+  FastAPI built before, in an app whose own router adds the same to every route
+  (dependencies, responses, ...), is a copy of that route with the new endpoint, its request
   handler rebuilt for this app. Guards are the one per-route argument: PyNest makes each
   guard's `Depends` anew for every route; when the new ones are made by the same code
   for the same guard classes, the copy gets them (and the dependants that call them), so
@@ -78,6 +79,17 @@ _DEPENDANT_FIELDS = frozenset(
     }
 )  # fmt: skip
 _KNOWN_FASTAPI = {f.name for f in dataclasses.fields(Dependant)} == _DEPENDANT_FIELDS
+# What of the app's own router FastAPI folds into every route included into it (its
+# include_router and add_api_route): a template serves only apps whose router has the same.
+_APP_ROUTER = (
+    "callbacks", "default_response_class", "dependencies", "deprecated",
+    "generate_unique_id_function", "include_in_schema", "responses", "route_class",
+    "strict_content_type", "tags",
+)  # fmt: skip
+
+
+def _app_router(app: FastAPI) -> tuple[Any, ...]:
+    return tuple(copy.copy(getattr(app.router, name, None)) for name in _APP_ROUTER)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +97,7 @@ class _Template:
     arguments: dict[str, Any]  # PyNest's add_api_route arguments, less the per-route ones
     dependencies: list[Any]  # the guards' Depends the template was built with
     tags: list[Any]  # the controller router's tags
+    app_router: tuple[Any, ...]  # the settings of the app's router it was included into
     function: Any  # the controller method's function
     route: APIRoute  # the app's route, endpoint unbound, no request handler
 
@@ -171,7 +184,9 @@ def _calling(dependant: Dependant, endpoint: Any) -> Dependant:
     )
 
 
-def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Template | None:
+def _template_of(
+    route: Any, arguments: dict[str, Any], tags: list[Any], app_router: tuple[Any, ...]
+) -> _Template | None:
     """A template from a route FastAPI built, when it is one this module can rebind."""
     endpoint = arguments.get("endpoint")
     dependencies = list(arguments.get("dependencies") or ())
@@ -191,6 +206,7 @@ def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Tem
         arguments=_static(arguments),
         dependencies=dependencies,
         tags=list(tags),
+        app_router=app_router,
         function=endpoint.__func__,
         route=stripped,
     )
@@ -282,7 +298,8 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
                 router.add_api_route(**arguments)
             include_router(self._app, router, **options)
             return
-        fits = [self._fitting(router, key, arguments) for key, arguments in held]
+        app_router = _app_router(self._app)
+        fits = [self._fitting(router, key, arguments, app_router) for key, arguments in held]
         for (_, arguments), template in zip(held, fits, strict=True):
             if template is None:
                 router.add_api_route(**arguments)
@@ -302,17 +319,22 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
             if route is None:
                 break  # FastAPI did not build what was handed over; keep what it did
             merged.append(route)
-            made = _template_of(route, arguments, router.tags)
+            made = _template_of(route, arguments, router.tags, app_router)
             if made is not None:
                 self._templates.put(key, made, room=self._routes)
         merged.extend(built)
         routes[start:] = merged
 
     def _fitting(
-        self, router: APIRouter, key: Hashable, arguments: dict[str, Any]
+        self,
+        router: APIRouter,
+        key: Hashable,
+        arguments: dict[str, Any],
+        app_router: tuple[Any, ...],
     ) -> _Template | None:
         """The template for this route, if it was made from the same method with the same
-        arguments (other than the instance the method is bound to)."""
+        arguments (other than the instance the method is bound to), in an app whose router
+        adds the same to its routes."""
         template = self._templates.get(key)
         endpoint = arguments["endpoint"]
         if (
@@ -324,6 +346,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         try:
             same = (
                 router.tags == template.tags
+                and template.app_router == app_router
                 and template.arguments == _static(arguments)
                 and _same_dependencies(template.dependencies, arguments.get("dependencies") or ())
             )

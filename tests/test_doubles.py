@@ -135,6 +135,9 @@ def test_spy_behaves_like_the_real_provider_and_records_calls() -> None:
         m.assert_singleton(Mailer)
         # What an assertion message shows for the spy: that it is one, and of what.
         assert re.fullmatch(r"<spy of <\S+\.Mailer object at 0x[0-9a-f]+>>", repr(spy))
+        assert repr(m.spies) == f"spies({{Mailer: {spy!r}}})"
+        spy.sent = ["set by the test"]  # on the real provider, read back through the spy
+        assert spy.sent == ["set by the test"]
 
 
 # ── use_mocker ───────────────────────────────────────────────────────────────

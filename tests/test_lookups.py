@@ -148,6 +148,17 @@ def test_select_refuses_what_the_module_cannot_see(module: TestingModule) -> Non
         module.select(CoreModule).resolve(Ticker)
 
 
+class Loger:
+    """A typo of Logger, registered nowhere."""
+
+
+def test_select_of_a_token_no_module_registers_says_so(module: TestingModule) -> None:
+    # Not an EncapsulationError, nor a lookup that goes on to build it.
+    with pytest.raises(UnknownTokenError, match="Did you mean: Logger") as info:
+        module.select(ItemModule).resolve(Loger)
+    assert type(info.value) is UnknownTokenError
+
+
 @Injectable
 class GlobalClock:
     pass

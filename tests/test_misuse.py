@@ -3,6 +3,7 @@ RuntimeError) or was accepted silently: each is a NestTestingError that says wha
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -90,6 +91,9 @@ def test_an_unfinished_override_used_as_the_builder_says_what_is_missing(
         step.compile()
     assert forms in str(caught.value)
     assert "then call .compile(...) on that" in str(caught.value)
+    # What tools probe for (inspect.unwrap, copy, pickle) is plainly absent, not a misuse.
+    assert not hasattr(step, "__wrapped__")
+    assert copy.deepcopy(step) is not step
 
 
 @pytest.mark.parametrize("times", [-1, 1.5, True, "1"])

@@ -121,6 +121,26 @@ def test_a_failing_init_shuts_down_what_started_and_closes_the_module() -> None:
     module.close()
 
 
+@pytest.mark.asyncio
+async def test_a_failing_ainit_on_the_tests_loop_closes_the_module_too() -> None:
+    builder = Test.create_testing_module(imports=[MailModule, _module(Failing)])
+    module = await builder.compile_async(init=False)
+    with pytest.raises(LifecycleHookError, match=r"Failing\.on_module_init"):
+        await module.ainit()
+    assert "shutdown Mailer" in EVENTS
+    with pytest.raises(UsageError, match="closed"):
+        module.get(Mailer)
+    await module.aclose()
+
+
+def test_init_of_a_closed_module_is_a_usage_error() -> None:
+    module = Test.create_testing_module(imports=[MailModule]).compile(init=False)
+    module.close()
+    with pytest.raises(UsageError, match="closed"):
+        module.init()
+    assert EVENTS == ["built Mailer"]  # no hook ran
+
+
 def _module(provider: type) -> type:
     @Module(providers=[provider])
     class FailingModule:

@@ -68,6 +68,12 @@ def test_an_injectable_in_controllers_is_refused() -> None:
         Test.create_testing_module(controllers=[ItemService])
 
 
+def test_an_instance_in_controllers_is_refused_as_not_a_class() -> None:
+    # An instance of an @Injectable is no class to move to providers=[...].
+    with pytest.raises(UsageError, match=r"takes @Controller classes; <.*ItemService object"):
+        Test.create_testing_module(controllers=[object.__new__(ItemService)])
+
+
 def test_a_module_class_as_a_provider_replacement_is_refused() -> None:
     builder = Test.create_testing_module(imports=[AppModule])
     with pytest.raises(UsageError, match=r"CoreModule is a @Module.*override_module"):
@@ -100,6 +106,11 @@ def test_an_unfinished_override_used_as_the_builder_says_what_is_missing(
 def test_assert_constructed_takes_a_count(module: TestingModule, times: Any) -> None:
     with pytest.raises(UsageError, match="takes a count >= 0"):
         module.assert_constructed(Logger, times=times)
+
+
+def test_assert_constructed_of_zero_times_passes_for_what_was_never_built() -> None:
+    with Test.create_testing_module(imports=[AppModule]).lazy().compile() as lazy:
+        lazy.assert_constructed(Logger, times=0)
 
 
 @pytest.mark.asyncio

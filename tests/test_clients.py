@@ -110,3 +110,14 @@ async def test_cancelling_a_request_to_a_compiled_module_stops_only_the_test_wai
             finally:
                 RELEASE.set()
             assert await anyio.to_thread.run_sync(FINISHED.wait, 30)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_a_trio_test_reaches_a_compiled_module_through_a_thread(anyio_backend: str) -> None:
+    # No asyncio loop to hand the request to: the async client goes through a worker
+    # thread to the module's own loop.
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        async with module.async_client() as client:
+            assert (await client.get("/items")).json() == ["apple", "pear"]
+            assert (await client.get("/loop")).json() == {"same_loop": True, "task_alive": True}

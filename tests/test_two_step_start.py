@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from nest.core import Controller, Get, Injectable, Module
 
-from nest_testing import LifecycleHookError, Test, UsageError
+from nest_testing import LifecycleHookError, NestTestingError, Test, UsageError
 
 EVENTS: list[str] = []
 
@@ -147,3 +147,21 @@ def _module(provider: type) -> type:
         pass
 
     return FailingModule
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("step", ["init", "ainit"])
+async def test_an_app_that_cannot_be_built_at_init_is_a_nest_testing_error(step: str) -> None:
+    # FastAPI refuses an OpenAPI app without a title: a plain AssertionError, named.
+    builder = Test.create_testing_module(imports=[MailModule]).app_options(title="")
+    failed = "Initialising the testing module failed: AssertionError"
+    if step == "init":
+        module = builder.compile(init=False)
+        with pytest.raises(NestTestingError, match=failed) as info:
+            module.init()
+    else:
+        module = await builder.compile_async(init=False)
+        with pytest.raises(NestTestingError, match=failed) as info:
+            await module.ainit()
+    assert type(info.value.__cause__) is AssertionError
+    await module.aclose()

@@ -379,7 +379,14 @@ class TestingModule:
                 f"{did_you_mean(module, names)}",
                 token=module,
             )
-        return ModuleView(topology, ref, self.get, self.resolve)
+        return ModuleView(
+            topology,
+            ref,
+            self.get,
+            self.resolve,
+            self._container.supplied_by_mocker,
+            self._unknown,
+        )
 
     def _singleton_tokens(self) -> list[Hashable]:
         """Tokens registered (everywhere) as singletons, controllers included."""

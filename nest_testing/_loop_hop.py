@@ -1,0 +1,76 @@
+"""Await a coroutine that runs on another thread's asyncio loop, in one hop each way.
+
+`asyncio.run_coroutine_threadsafe` and anyio's `BlockingPortal.start_task_soon` both go
+through a `concurrent.futures.Future` (a lock and a condition per call); the portal also
+blocks the calling thread until the other loop has spawned the task, so a request from
+a test's loop to a module's loop thread woke each thread twice. A hop here is one
+`call_soon_threadsafe` to start a task on the target loop and one back with its outcome,
+settling a future of the caller's loop: two wake-ups in all, no lock held.
+
+A cancelled caller stops waiting, but the task on the target loop runs to its end (as
+`asyncio.shield` would have it): a request half-served on the module's loop is never
+torn down from another thread. Tasks are held until they end, as a task group holds
+its children, so a task waiting on an event only it refers to is not collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class LoopHop:
+    """Runs coroutines on `loop` (another thread's) for callers on their own loops."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._running: set[asyncio.Task[Any]] = set()
+
+    async def run(self, func: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """`await func(*args)` on the target loop, from the running loop."""
+        here = asyncio.get_running_loop()
+        outcome: asyncio.Future[T] = here.create_future()
+        self._loop.call_soon_threadsafe(self._start, func, args, outcome, here)
+        return await outcome
+
+    def _start(
+        self,
+        func: Callable[..., Coroutine[Any, Any, Any]],
+        args: tuple[Any, ...],
+        outcome: asyncio.Future[Any],
+        here: asyncio.AbstractEventLoop,
+    ) -> None:
+        task = self._loop.create_task(func(*args))
+        self._running.add(task)
+        task.add_done_callback(partial(self._answer, outcome, here))
+
+    def _answer(
+        self,
+        outcome: asyncio.Future[Any],
+        here: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+    ) -> None:
+        self._running.discard(task)
+        if task.cancelled():  # the target loop stopped under it
+            settle = partial(_settle, outcome, None, asyncio.CancelledError())
+        else:
+            error = task.exception()  # retrieved here, even if nobody waits any more
+            settle = partial(_settle, outcome, None if error else task.result(), error)
+        with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits
+            here.call_soon_threadsafe(settle)
+
+
+def _settle(outcome: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if outcome.done():  # the caller was cancelled and stopped waiting
+        return
+    if isinstance(error, asyncio.CancelledError):
+        outcome.cancel()
+    elif error is not None:
+        outcome.set_exception(error)
+    else:
+        outcome.set_result(result)

@@ -13,7 +13,6 @@ import asyncio
 import functools
 from collections.abc import Callable, Generator
 from contextlib import AbstractAsyncContextManager
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import httpx2
 from anyio.from_thread import BlockingPortal
 from starlette.types import ASGIApp
 
+from nest_testing._asgi_exchange import exchange
 from nest_testing._loop_hop import LoopHop
 from nest_testing.errors import UsageError
 
@@ -90,7 +90,8 @@ class PortalTransport(httpx2.AsyncBaseTransport):
         raise_app_exceptions: bool = True,
         check_open: Callable[[], None] = lambda: None,
     ) -> None:
-        self._asgi = asgi_transport(app, raise_app_exceptions=raise_app_exceptions)
+        self._app = app
+        self._raise = raise_app_exceptions
         self._portal = portal
         self._check_open = check_open
         self._hop: LoopHop | None = None  # to the portal's loop, found on the first request
@@ -98,13 +99,13 @@ class PortalTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self._check_open()
         await request.aread()  # the body crosses loops as bytes
-        # ASGITransport buffers the whole response, so nothing loop-bound comes back:
-        # the whole exchange is one task on the module's loop, one hop each way.
+        # The whole exchange is one task on the module's loop, its response collected
+        # there, so nothing loop-bound comes back: one hop each way per request.
         if _on_asyncio():
             hop = self._hop or await self._find_loop()
-            return await hop.run(self._asgi.handle_async_request, request)
+            return await hop.run(exchange, self._app, request, CLIENT_ADDRESS, self._raise)
         return await anyio.to_thread.run_sync(  # another async library: through a thread
-            partial(self._portal.call, self._asgi.handle_async_request, request)
+            self._portal.call, exchange, self._app, request, CLIENT_ADDRESS, self._raise
         )
 
     async def _find_loop(self) -> LoopHop:

@@ -34,25 +34,14 @@ class LoopHop:
         """`await func(*args)` on the target loop, from the running loop."""
         here = asyncio.get_running_loop()
         outcome: asyncio.Future[T] = here.create_future()
-        self._loop.call_soon_threadsafe(self._start, func, args, outcome, here)
+        self._loop.call_soon_threadsafe(self._start, (func, args, outcome, here))
         return await outcome
 
-    def _start(
-        self,
-        func: Callable[..., Coroutine[Any, Any, Any]],
-        args: tuple[Any, ...],
-        outcome: asyncio.Future[Any],
-        here: asyncio.AbstractEventLoop,
-    ) -> None:
-        self._running.add(self._loop.create_task(self._serve(func, args, outcome, here)))
+    def _start(self, call: _Call) -> None:
+        self._running.add(self._loop.create_task(self._serve(call)))
 
-    async def _serve(
-        self,
-        func: Callable[..., Coroutine[Any, Any, Any]],
-        args: tuple[Any, ...],
-        outcome: asyncio.Future[Any],
-        here: asyncio.AbstractEventLoop,
-    ) -> None:
+    async def _serve(self, call: _Call) -> None:
+        func, args, outcome, here = call
         # The outcome is sent from inside the task, not from a done callback: one loop
         # iteration fewer on the target loop per call.
         try:
@@ -66,6 +55,15 @@ class LoopHop:
             _send(here, outcome, result, None)
         finally:
             self._running.discard(asyncio.current_task())
+
+
+_Call = tuple[
+    Callable[..., Coroutine[Any, Any, Any]],
+    tuple[Any, ...],
+    asyncio.Future[Any],
+    asyncio.AbstractEventLoop,
+]
+"""What to run there, and the caller's future and loop to settle it on."""
 
 
 def _send(

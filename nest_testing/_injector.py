@@ -7,6 +7,10 @@ seams only, none of which changes what gets built:
   (the singleton scope caches above the provider, so a singleton counts once), and,
   with the blueprint cache on, builds classes from constructor plans
   (`nest_testing._constructors`: the same objects, the same errors);
+- with the blueprint cache on (and no lazy binding or mocker), a singleton that the
+  counting provider builds is looked up in, and stored into, the injector's own
+  singleton scope directly, under the injector's lock: what `Injector.get` does for
+  it, without its per-lookup binding and scope lookups and debug lines;
 - in lazy mode, or with a mocker, its binder binds tokens when they are first looked up;
 - `get` records which object each consumer received, for identity assertions;
 - `get` turns the injector's errors, and exceptions from user constructors, into
@@ -30,11 +34,13 @@ from injector import (
     Provider,
     Scope,
     ScopeDecorator,
+    SingletonScope,
     UnknownProvider,
     UnsatisfiedRequirement,
 )
+from injector import lock as injector_lock
 
-from nest_testing._constructors import PlannedClassProvider
+from nest_testing._constructors import Arguments, PlannedClassProvider
 from nest_testing._deep_chains import bottom_up
 from nest_testing._ledger import Construction, Ledger
 from nest_testing._tokens import token_name
@@ -109,7 +115,7 @@ class _CountingBinder(Binder):
         auto_bind: bool,
         mocker: Callable[[Any], Any] | None,
         on_mock: Callable[[Any, Any], None],
-        plans: bool,
+        plans: Arguments | None,
     ) -> None:
         super().__init__(injector, auto_bind=auto_bind)
         self._plans = plans
@@ -151,8 +157,8 @@ class _CountingBinder(Binder):
     def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
         if isinstance(provider, ClassProvider):
-            if self._plans:
-                provider = PlannedClassProvider(provider._cls)
+            if self._plans is not None:
+                provider = PlannedClassProvider(provider._cls, self._plans)
             return _CountingProvider(
                 provider, interface, self._ledger, self._resolution, self.built
             )
@@ -233,10 +239,19 @@ class TestingInjector(Injector):
             auto_bind=auto_bind,
             mocker=mocker,
             on_mock=on_mock,
-            plans=plans,
+            plans=self.arguments if plans else None,
         )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)
+        # What the injector's first singleton lookup would bind: the singleton scope,
+        # whose cache `get` reads directly for a singleton that is built already.
+        self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
+        self._singletons: dict[Any, Provider[Any]] = self._singleton_scope.provider.get(
+            self
+        )._context
+        # With the blueprint cache off, every lookup is the injector's own (the reference
+        # the cached path is compared with).
+        self._plain_lookup = plans and type(self.binder) is _CountingBinder
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
         """Lazy mode: see `_BindOnLookup.defer()`."""
@@ -274,7 +289,9 @@ class TestingInjector(Injector):
                 with self.origin((*self._resolution.origin, *map(token_name, above))):
                     self.get(dependency)
         try:
-            result = super().get(interface, scope)
+            result = _NOTHING if scope is not None else self._singleton(interface)
+            if result is _NOTHING:
+                result = super().get(interface, scope)
         except NestTestingError:
             raise  # already translated where it happened, deeper down
         except Exception as exc:
@@ -282,6 +299,71 @@ class TestingInjector(Injector):
         if consumer is not None:
             self._ledger.inject(consumer, interface, result)
         return result
+
+    def _bound_singleton(self, interface: Any) -> Any:
+        """The binding of `interface` when it is a singleton whose instance the singleton
+        scope caches (`None` otherwise: the injector's own `get` decides)."""
+        if not self._plain_lookup:
+            return None  # a lookup may bind (lazy mode, the mocker): the injector's way
+        bindings = self.binder._bindings
+        try:
+            binding = bindings.get(interface)
+        except TypeError:  # unhashable: the injector says why
+            return None
+        if (
+            binding is None
+            or binding.scope is not SingletonScope
+            or bindings.get(SingletonScope) is not self._singleton_scope
+        ):
+            return None
+        return binding
+
+    def _built(self, interface: Any) -> Any:
+        """What `Injector.get(interface)` returns for a singleton built already, read from
+        the singleton scope's cache (`_NOTHING` when it is not one)."""
+        if self._bound_singleton(interface) is None:
+            return _NOTHING
+        cached = self._singletons.get(interface)
+        return _NOTHING if cached is None else cached.get(self)
+
+    def _singleton(self, interface: Any) -> Any:
+        """`Injector.get(interface)` for a singleton the binder's counting provider
+        builds, as the injector does it (its lock, the singleton scope's cache) without
+        its per-lookup work (binding and scope lookups, debug lines); `_NOTHING` for
+        anything else, which the injector's own `get` resolves. Half of the lookups of
+        a startup pass are built singletons; most others build one."""
+        binding = self._bound_singleton(interface)
+        if binding is None:
+            return _NOTHING
+        singletons = self._singletons
+        cached = singletons.get(interface)
+        if cached is not None:
+            return cached.get(self)
+        provider = binding.provider
+        if type(provider) is not _CountingProvider:
+            return _NOTHING  # a spy, a value: the injector's way
+        with injector_lock:  # Injector.get and SingletonScope.get hold it
+            cached = singletons.get(interface)
+            if cached is not None:
+                return cached.get(self)
+            instance = provider.get(self)
+            singletons[interface] = InstanceProvider(instance)
+        return instance
+
+    def arguments(self, cls: type, init: Any, bindings: dict[str, Any]) -> dict[str, Any]:
+        """What `args_to_inject(init, bindings, cls)` returns. When every dependency is a
+        singleton built already, nothing is built below (so no cycle can be met) and
+        each is read from the singleton scope's cache, recorded as `get` records it."""
+        found = {}
+        for name, key in bindings.items():
+            value = self._built(key)
+            if value is _NOTHING:
+                return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
+            found[name] = value
+        stack = self._resolution.stack
+        if stack:
+            self._ledger.inject_all(stack[-1], zip(bindings.values(), found.values(), strict=True))
+        return found
 
     def path_to(self, token: object) -> tuple[str, ...]:
         """The path to `token` from the root module, through what is being built now."""

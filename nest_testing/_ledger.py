@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -108,6 +108,13 @@ class Ledger:
         """Note that `consumer` received `obj` for `token`."""
         with self._lock:
             self._injections.append(Injection(consumer, token, _Held(obj)))
+
+    def inject_all(
+        self, consumer: Construction, received: Iterable[tuple[Hashable, object]]
+    ) -> None:
+        """`inject` for each `(token, obj)` of `received`, in order."""
+        with self._lock:
+            self._injections.extend(Injection(consumer, t, _Held(o)) for t, o in received)
 
     def count(self, token: Hashable) -> int:
         with self._lock:

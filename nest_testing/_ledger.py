@@ -47,16 +47,40 @@ class Construction:
         return f"#{self.serial} ({self.phase.value}, {self.via}{where})"
 
 
+def _reference(obj: object) -> Callable[[], object]:
+    """A callable that returns `obj`, without keeping it alive when it can."""
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # ints, strs, slotted objects: hold them strongly
+        return lambda: obj
+
+
+def _construction(
+    token: Hashable, serial: int, phase: Phase, via: str, route: str | None
+) -> Construction:
+    """`Construction(token, serial, phase, via, route)`, its fields set as its
+    `__init__` sets them, without going through `object.__setattr__` one field at a
+    time (a frozen dataclass's way: a startup pass begins thousands)."""
+    construction = object.__new__(Construction)
+    construction.__dict__.update(
+        {"token": token, "serial": serial, "phase": phase, "via": via, "route": route}
+    )
+    return construction
+
+
 class _Held:
     """A reference to an injected object that does not keep it alive when it can."""
 
     __slots__ = ("_ref",)
 
     def __init__(self, obj: object) -> None:
-        try:
-            self._ref: Callable[[], object] = weakref.ref(obj)
-        except TypeError:  # ints, strs, slotted objects: hold them strongly
-            self._ref = lambda: obj
+        self._ref = _reference(obj)
+
+    @classmethod
+    def of(cls, reference: Callable[[], object]) -> _Held:
+        held = cls.__new__(cls)
+        held._ref = reference
+        return held
 
     def get(self) -> object:
         return self._ref()
@@ -83,21 +107,28 @@ class Ledger:
         self.phase = Phase.COMPILE
         self._serial = 0
         self._counts: Counter[Hashable] = Counter()
-        self._by_phase: dict[Phase, Counter[Hashable]] = {phase: Counter() for phase in Phase}
+        # By the phase's value: an Enum member hashes in Python, a str in C (a startup
+        # pass counts thousands of constructions).
+        self._by_phase: dict[str, Counter[Hashable]] = {phase.value: Counter() for phase in Phase}
         self._constructions: list[Construction] = []
-        self._injections: list[Injection] = []
+        # (consumer, token, reference to the object): made `Injection`s when read.
+        self._injections: list[tuple[Construction, Hashable, Callable[[], object]]] = []
 
     def begin(self, token: Hashable, via: str, route: str | None = None) -> Construction:
         """Reserve a serial for a construction that is starting (for the consumer stack)."""
         with self._lock:
             self._serial += 1
-            return Construction(token, self._serial, self.phase, via, route)
+            serial = self._serial
+        return _construction(token, serial, self.phase, via, route)
 
     def commit(self, construction: Construction) -> None:
         """Count a construction that finished without raising."""
+        token = construction.token
         with self._lock:
-            self._counts[construction.token] += 1
-            self._by_phase[construction.phase][construction.token] += 1
+            counts = self._counts
+            counts[token] = counts.get(token, 0) + 1
+            phase = self._by_phase[construction.phase._value_]
+            phase[token] = phase.get(token, 0) + 1
             self._constructions.append(construction)
 
     def record(self, token: Hashable, via: str, route: str | None = None) -> None:
@@ -106,15 +137,17 @@ class Ledger:
 
     def inject(self, consumer: Construction, token: Hashable, obj: object) -> None:
         """Note that `consumer` received `obj` for `token`."""
+        reference = _reference(obj)
         with self._lock:
-            self._injections.append(Injection(consumer, token, _Held(obj)))
+            self._injections.append((consumer, token, reference))
 
     def inject_all(
         self, consumer: Construction, received: Iterable[tuple[Hashable, object]]
     ) -> None:
         """`inject` for each `(token, obj)` of `received`, in order."""
+        made = [(consumer, token, _reference(obj)) for token, obj in received]
         with self._lock:
-            self._injections.extend(Injection(consumer, t, _Held(o)) for t, o in received)
+            self._injections.extend(made)
 
     def count(self, token: Hashable) -> int:
         with self._lock:
@@ -126,7 +159,7 @@ class Ledger:
 
     def by_phase(self) -> dict[Phase, Counter[Hashable]]:
         with self._lock:
-            return {phase: Counter(counts) for phase, counts in self._by_phase.items()}
+            return {phase: Counter(self._by_phase[phase.value]) for phase in Phase}
 
     def last_serial(self) -> int:
         """The serial of the latest construction begun: later ones have greater serials."""
@@ -144,7 +177,12 @@ class Ledger:
 
     def injections_of(self, token: Hashable) -> list[Injection]:
         with self._lock:
-            return [i for i in self._injections if i.token == token]
+            return [Injection(c, t, _Held.of(r)) for c, t, r in self._injections if t == token]
+
+    def injections(self) -> list[Injection]:
+        """Every injection, in the order they happened."""
+        with self._lock:
+            return [Injection(c, t, _Held.of(r)) for c, t, r in self._injections]
 
 
 class ConstructionCounts(Mapping[Hashable, int]):

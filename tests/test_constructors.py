@@ -220,7 +220,7 @@ def _records(planned: bool, spied: bool) -> tuple[list[Any], list[Any]]:
         made = {id(module.get(c.token)): c.serial for c in constructions if c.token is not Fresh}
         injections = [
             (i.consumer.serial, i.token, made.get(id(i.obj), type(i.obj).__name__))
-            for i in ledger._injections
+            for i in ledger.injections()
         ]
     return [(c.token, c.serial, c.phase, c.via) for c in constructions], injections
 

@@ -26,6 +26,7 @@ from typing import Any, TypeVar, get_origin
 
 from injector import (
     Binder,
+    Binding,
     CallError,
     CircularDependency,
     ClassProvider,
@@ -37,6 +38,7 @@ from injector import (
     SingletonScope,
     UnknownProvider,
     UnsatisfiedRequirement,
+    singleton,
 )
 from injector import lock as injector_lock
 
@@ -154,15 +156,37 @@ class _CountingBinder(Binder):
         self._on_mock(interface, value)
         return True
 
+    def bind(
+        self,
+        interface: type[T],
+        to: T | Callable[..., T] | Provider[T] | None = None,
+        scope: type[Scope] | ScopeDecorator | None = None,
+    ) -> None:
+        if (
+            self._plans is not None
+            and scope is singleton
+            and type(to) is type
+            and type(interface) is type
+            and not hasattr(interface, "__origin__")
+        ):
+            # A plain class bound to a plain class as a singleton (PyNest's class
+            # providers, thousands per compile): the binding `Binder.bind` makes of it,
+            # a class provider in the singleton scope, without its generic checks.
+            provider = self._counted(PlannedClassProvider(to, self._plans), interface)
+            self._bindings[interface] = Binding(interface, provider, SingletonScope)
+            return
+        super().bind(interface, to, scope)
+
     def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
         if isinstance(provider, ClassProvider):
             if self._plans is not None:
                 provider = PlannedClassProvider(provider._cls, self._plans)
-            return _CountingProvider(
-                provider, interface, self._ledger, self._resolution, self.built
-            )
+            return self._counted(provider, interface)
         return provider
+
+    def _counted(self, provider: Provider[Any], token: Any) -> _CountingProvider:
+        return _CountingProvider(provider, token, self._ledger, self._resolution, self.built)
 
 
 class _BindOnLookup(_CountingBinder):

@@ -9,7 +9,7 @@ injector reads constructor annotations as real classes.
 from typing import Any
 
 import pytest
-from injector import Inject, NoInject
+from injector import Inject, NoInject, SingletonScope
 from nest.common.provider import Scope
 from nest.core import Injectable, Module, PyNestFactory
 
@@ -230,3 +230,26 @@ def test_both_paths_record_the_same_constructions_and_injections(spied: bool) ->
     # The cached path reads built singletons from the injector's singleton scope
     # itself; what it records must be what the injector's own lookups record.
     assert _records(True, spied) == _records(False, spied)
+
+
+def _bindings(planned: bool) -> dict[Any, tuple[Any, ...]]:
+    builder = Test.create_testing_module(imports=[DiamondModule]).use_blueprint_cache(planned)
+    with builder.compile(init=False) as module:
+        bindings = module._container.injector.binder._bindings
+        return {
+            token: (
+                type(binding).__name__,
+                binding.scope,
+                type(binding.provider).__name__,
+                getattr(getattr(binding.provider, "_inner", None), "_cls", None),
+            )
+            for token, binding in bindings.items()
+            if isinstance(token, str) or token.__module__ == __name__
+        }
+
+
+def test_both_paths_bind_every_provider_alike() -> None:
+    # With the cache on, a class provider's binding is made without Binder.bind's generic
+    # checks: the same binding, scope and class as the injector's own.
+    assert _bindings(True) == _bindings(False)
+    assert _bindings(True)[Top][1:] == (SingletonScope, "_CountingProvider", Top)

@@ -71,7 +71,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._topology: Topology | None = None
         self._alias_targets: dict[Hashable, Any] = {}  # token -> useExisting (or None)
         self._lazy_hooks: dict[str, LazyHooks] = {}
-        self._book = HookBook()
+        self._book = HookBook(name_of=lambda token: token_name(self._aliased(token)))
         self._modules_hidden = False
 
     # ── registration ─────────────────────────────────────────────────────────
@@ -269,16 +269,20 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def get(self, token: Any) -> Any:
         instance = super().get(token)
         if self._book.collecting is not None:
-            self._book.note_resolved(instance, lambda: token_name(self._aliased(token)))
+            self._book.note_resolved(instance, token)
         return instance
 
     def _aliased(self, token: Any) -> Any:
         """The token an alias (`useExisting`) stands for, following chains: a hook that
         raises is named after the provider that built the instance, not an alias of it."""
+        target = self._alias_targets.get(token)
+        if target is None:  # most tokens: not an alias
+            return token
         seen = {token}
-        while (target := self._alias_targets.get(token)) is not None and target not in seen:
+        while target is not None and target not in seen:
             seen.add(target)
             token = target
+            target = self._alias_targets.get(token)
         return token
 
     # ── lifecycle passes (PyNest's order; our bookkeeping) ──────────────────

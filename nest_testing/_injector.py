@@ -334,21 +334,13 @@ class TestingInjector(Injector):
             binding = bindings.get(interface)
         except TypeError:  # unhashable: the injector says why
             return None
-        if (
-            binding is None
-            or binding.scope is not SingletonScope
-            or bindings.get(SingletonScope) is not self._singleton_scope
-        ):
+        if binding is None or binding.scope is not SingletonScope or not self._scope_kept():
             return None
         return binding
 
-    def _built(self, interface: Any) -> Any:
-        """What `Injector.get(interface)` returns for a singleton built already, read from
-        the singleton scope's cache (`_NOTHING` when it is not one)."""
-        if self._bound_singleton(interface) is None:
-            return _NOTHING
-        cached = self._singletons.get(interface)
-        return _NOTHING if cached is None else cached.get(self)
+    def _scope_kept(self) -> bool:
+        """Whether the singleton scope is still the one whose cache is read directly."""
+        return self.binder._bindings.get(SingletonScope) is self._singleton_scope
 
     def _singleton(self, interface: Any) -> Any:
         """`Injector.get(interface)` for a singleton the binder's counting provider
@@ -379,11 +371,25 @@ class TestingInjector(Injector):
         singleton built already, nothing is built below (so no cycle can be met) and
         each is read from the singleton scope's cache, recorded as `get` records it."""
         found = {}
-        for name, key in bindings.items():
-            value = self._built(key)
-            if value is _NOTHING:
-                return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
-            found[name] = value
+        if self._plain_lookup:  # else every lookup is the injector's
+            bound = self.binder._bindings
+            kept = bound.get(SingletonScope) is self._singleton_scope
+            singletons = self._singletons if kept else {}
+            try:
+                for name, key in bindings.items():
+                    binding = bound.get(key)
+                    cached = (
+                        singletons.get(key)
+                        if binding is not None and binding.scope is SingletonScope
+                        else None
+                    )
+                    if cached is None:
+                        break
+                    found[name] = cached.get(self)
+            except TypeError:  # an unhashable key: the injector says why
+                pass
+        if len(found) < len(bindings):
+            return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
         stack = self._resolution.stack
         if stack:
             self._ledger.inject_all(stack[-1], zip(bindings.values(), found.values(), strict=True))

@@ -31,13 +31,19 @@ class HookInterrupt(Exception):  # it carries, it is not the error
         self.original = original
 
 
+_MODULE: Any = object()  # the owner token of a module instance: its path names it
+
+
 class HookBook:
     """What the lifecycle passes of one container saw, started and failed."""
 
-    def __init__(self) -> None:
+    def __init__(self, name_of: Callable[[Any], str] = str) -> None:
         self.seen: dict[str, list[Any]] = {}
         """Module token -> the hook receivers of the startup passes."""
-        self._owners: dict[int, tuple[str, ...]] = {}  # id(instance) -> path to its provider
+        # id(instance) -> (path to its module, token of its provider): named only when a
+        # hook fails (a startup pass notes thousands).
+        self._owners: dict[int, tuple[tuple[str, ...], Any]] = {}
+        self._name_of = name_of  # a provider's token -> the name an error gives it
         self.collecting: tuple[str, ...] | None = None
         """While a pass resolves one module's receivers: that module's path."""
         self._init_failed: set[int] = set()
@@ -60,14 +66,14 @@ class HookBook:
         finally:
             self.collecting = None
 
-    def note_resolved(self, instance: Any, name: Callable[[], str]) -> None:
-        """While collecting: `instance` was resolved for the provider `name()` names
-        (the first provider that reached an instance names it)."""
+    def note_resolved(self, instance: Any, token: Any) -> None:
+        """While collecting: `instance` was resolved for the provider of `token` (the
+        first provider that reached an instance names it)."""
         if self.collecting is not None and id(instance) not in self._owners:
-            self._owners[id(instance)] = (*self.collecting, name())
+            self._owners[id(instance)] = (self.collecting, token)
 
     def note_module_instance(self, instance: Any, path: tuple[str, ...]) -> None:
-        self._owners.setdefault(id(instance), path)
+        self._owners.setdefault(id(instance), (path, _MODULE))
 
     def remember(self, module_token: str, receivers: list[Any]) -> None:
         """The receivers of a startup pass (what an abort may have to stop)."""
@@ -79,7 +85,11 @@ class HookBook:
         return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
 
     def _owner(self, instance: Any) -> tuple[str, ...]:
-        return self._owners.get(id(instance), (type(instance).__name__,))
+        owner = self._owners.get(id(instance))
+        if owner is None:
+            return (type(instance).__name__,)
+        path, token = owner
+        return path if token is _MODULE else (*path, self._name_of(token))
 
     # ── hooks running now ────────────────────────────────────────────────────
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import anyio
@@ -71,6 +71,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._topology: Topology | None = None
         self._alias_targets: dict[Hashable, Any] = {}  # token -> useExisting (or None)
         self._lazy_hooks: dict[str, LazyHooks] = {}
+        self._singleton_modules: dict[str, bool] = {}  # module token -> all singletons?
         self._book = HookBook(name_of=lambda token: token_name(self._aliased(token)))
         self._modules_hidden = False
 
@@ -255,10 +256,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         assert isinstance(self._injector, TestingInjector), "container is not built"
         return self._injector
 
-    @contextmanager
-    def resolving_for(self, path: tuple[str, ...]) -> Iterator[None]:
-        with self.injector.origin(path):
-            yield
+    def resolving_for(self, path: tuple[str, ...]) -> AbstractContextManager[None]:
+        return self.injector.origin(path)
 
     def get_controller_instance(self, controller_class: type) -> Any:
         with self.resolving_for(self.topology.owner_path(controller_class)):
@@ -335,7 +334,12 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return receivers
 
     def _all_singletons(self, module_ref: ModuleRef) -> bool:
-        return all(d.scope == Scope.SINGLETON for d in module_ref.compiled.provider_descriptors)
+        known = self._singleton_modules.get(module_ref.token)
+        if known is None:
+            descriptors = module_ref.compiled.provider_descriptors
+            known = all(d.scope == Scope.SINGLETON for d in descriptors)
+            self._singleton_modules[module_ref.token] = known
+        return known
 
     def _get_module_instance(self, module_ref: ModuleRef) -> Any:
         instance = super()._get_module_instance(module_ref)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar, get_origin
 
 from injector import (
@@ -64,6 +64,25 @@ class _Resolution(threading.local):
     def __init__(self) -> None:
         self.stack: list[Construction] = []
         self.origin: tuple[str, ...] = ()
+
+
+class _Origin:
+    """The block resolves on behalf of `path` (a class rather than a generator: it is
+    entered for every module and controller of every compile)."""
+
+    __slots__ = ("_path", "_resolution", "_saved")
+
+    def __init__(self, resolution: _Resolution, path: tuple[str, ...]) -> None:
+        self._resolution = resolution
+        self._path = path
+        self._saved: tuple[str, ...] = ()
+
+    def __enter__(self) -> None:
+        self._saved = self._resolution.origin
+        self._resolution.origin = self._path
+
+    def __exit__(self, *exc: object) -> None:
+        self._resolution.origin = self._saved
 
 
 class _CountingProvider(Provider[Any]):
@@ -282,15 +301,9 @@ class TestingInjector(Injector):
         assert isinstance(self.binder, _BindOnLookup), "TestingInjector(lazy=True) defers"
         self.binder.defer(pending, bind)
 
-    @contextmanager
-    def origin(self, path: tuple[str, ...]) -> Iterator[None]:
+    def origin(self, path: tuple[str, ...]) -> AbstractContextManager[None]:
         """Resolve, within the block, on behalf of `path` (root module -> ... -> here)."""
-        saved = self._resolution.origin
-        self._resolution.origin = path
-        try:
-            yield
-        finally:
-            self._resolution.origin = saved
+        return _Origin(self._resolution, path)
 
     @contextmanager
     def building(self, token: Hashable, via: str) -> Iterator[Construction]:

@@ -32,7 +32,7 @@ class Phase(str, Enum):
     """Shutdown hooks and the ASGI lifespan shutdown."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a startup pass makes thousands
 class Construction:
     """One object built for `token`: by the container or by a FastAPI `Depends`."""
 
@@ -53,19 +53,6 @@ def _reference(obj: object) -> Callable[[], object]:
         return weakref.ref(obj)
     except TypeError:  # ints, strs, slotted objects: hold them strongly
         return lambda: obj
-
-
-def _construction(
-    token: Hashable, serial: int, phase: Phase, via: str, route: str | None
-) -> Construction:
-    """`Construction(token, serial, phase, via, route)`, its fields set as its
-    `__init__` sets them, without going through `object.__setattr__` one field at a
-    time (a frozen dataclass's way: a startup pass begins thousands)."""
-    construction = object.__new__(Construction)
-    construction.__dict__.update(
-        {"token": token, "serial": serial, "phase": phase, "via": via, "route": route}
-    )
-    return construction
 
 
 class _Held:
@@ -119,7 +106,7 @@ class Ledger:
         with self._lock:
             self._serial += 1
             serial = self._serial
-        return _construction(token, serial, self.phase, via, route)
+        return Construction(token, serial, self.phase, via, route)
 
     def commit(self, construction: Construction) -> None:
         """Count a construction that finished without raising."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from nest_testing import _graph_errors
@@ -29,6 +29,22 @@ class HookInterrupt(Exception):  # it carries, it is not the error
     def __init__(self, original: BaseException) -> None:
         super().__init__(repr(original))
         self.original = original
+
+
+class _Collecting:
+    """`HookBook.collecting_for(path)` (a class: entered for every module of a pass)."""
+
+    __slots__ = ("_book", "_path")
+
+    def __init__(self, book: HookBook, path: tuple[str, ...]) -> None:
+        self._book = book
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._book.collecting = self._path
+
+    def __exit__(self, *exc: object) -> None:
+        self._book.collecting = None
 
 
 _MODULE: Any = object()  # the owner token of a module instance: its path names it
@@ -57,14 +73,9 @@ class HookBook:
 
     # ── receivers ────────────────────────────────────────────────────────────
 
-    @contextmanager
-    def collecting_for(self, path: tuple[str, ...]) -> Iterator[None]:
+    def collecting_for(self, path: tuple[str, ...]) -> AbstractContextManager[None]:
         """Receivers resolved inside the block belong to the module at `path`."""
-        self.collecting = path
-        try:
-            yield
-        finally:
-            self.collecting = None
+        return _Collecting(self, path)
 
     def note_resolved(self, instance: Any, token: Any) -> None:
         """While collecting: `instance` was resolved for the provider of `token` (the

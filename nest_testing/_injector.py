@@ -337,32 +337,24 @@ class TestingInjector(Injector):
             self._ledger.inject(consumer, interface, result)
         return result
 
-    def _bound_singleton(self, interface: Any) -> Any:
-        """The binding of `interface` when it is a singleton whose instance the singleton
-        scope caches (`None` otherwise: the injector's own `get` decides)."""
-        if not self._plain_lookup:
-            return None  # a lookup may bind (lazy mode, the mocker): the injector's way
-        bindings = self.binder._bindings
-        try:
-            binding = bindings.get(interface)
-        except TypeError:  # unhashable: the injector says why
-            return None
-        if binding is None or binding.scope is not SingletonScope or not self._scope_kept():
-            return None
-        return binding
-
-    def _scope_kept(self) -> bool:
-        """Whether the singleton scope is still the one whose cache is read directly."""
-        return self.binder._bindings.get(SingletonScope) is self._singleton_scope
-
     def _singleton(self, interface: Any) -> Any:
         """`Injector.get(interface)` for a singleton the binder's counting provider
         builds, as the injector does it (its lock, the singleton scope's cache) without
         its per-lookup work (binding and scope lookups, debug lines); `_NOTHING` for
         anything else, which the injector's own `get` resolves. Half of the lookups of
         a startup pass are built singletons; most others build one."""
-        binding = self._bound_singleton(interface)
-        if binding is None:
+        if not self._plain_lookup:
+            return _NOTHING  # a lookup may bind (lazy mode, the mocker): the injector's way
+        bindings = self.binder._bindings
+        try:
+            binding = bindings.get(interface)
+        except TypeError:  # unhashable: the injector says why
+            return _NOTHING
+        if (
+            binding is None
+            or binding.scope is not SingletonScope
+            or bindings.get(SingletonScope) is not self._singleton_scope
+        ):
             return _NOTHING
         singletons = self._singletons
         cached = singletons.get(interface)

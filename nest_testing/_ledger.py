@@ -98,8 +98,12 @@ class Ledger:
         # pass counts thousands of constructions).
         self._by_phase: dict[str, Counter[Hashable]] = {phase.value: Counter() for phase in Phase}
         self._constructions: list[Construction] = []
-        # (consumer, token, reference to the object): made `Injection`s when read.
-        self._injections: list[tuple[Construction, Hashable, Callable[[], object]]] = []
+        # Injections as three parallel lists (consumer, token, reference to the object),
+        # made `Injection`s when read: a startup pass records thousands, and every tuple
+        # would be one more object for the garbage collector to visit.
+        self._consumers: list[Construction] = []
+        self._tokens: list[Hashable] = []
+        self._references: list[Callable[[], object]] = []
 
     def begin(self, token: Hashable, via: str, route: str | None = None) -> Construction:
         """Reserve a serial for a construction that is starting (for the consumer stack)."""
@@ -126,15 +130,26 @@ class Ledger:
         """Note that `consumer` received `obj` for `token`."""
         reference = _reference(obj)
         with self._lock:
-            self._injections.append((consumer, token, reference))
+            self._consumers.append(consumer)
+            self._tokens.append(token)
+            self._references.append(reference)
 
     def inject_all(
         self, consumer: Construction, received: Iterable[tuple[Hashable, object]]
     ) -> None:
         """`inject` for each `(token, obj)` of `received`, in order."""
-        made = [(consumer, token, _reference(obj)) for token, obj in received]
+        tokens: list[Hashable] = []
+        references: list[Callable[[], object]] = []
+        for token, obj in received:
+            tokens.append(token)
+            try:
+                references.append(weakref.ref(obj))
+            except TypeError:  # as _reference, inline: a startup pass records thousands
+                references.append(_reference(obj))
         with self._lock:
-            self._injections.extend(made)
+            self._consumers.extend([consumer] * len(tokens))
+            self._tokens.extend(tokens)
+            self._references.extend(references)
 
     def count(self, token: Hashable) -> int:
         with self._lock:
@@ -163,13 +178,13 @@ class Ledger:
             return [c for c in self._constructions if c.token == token]
 
     def injections_of(self, token: Hashable) -> list[Injection]:
-        with self._lock:
-            return [Injection(c, t, _Held.of(r)) for c, t, r in self._injections if t == token]
+        return [i for i in self.injections() if i.token == token]
 
     def injections(self) -> list[Injection]:
         """Every injection, in the order they happened."""
         with self._lock:
-            return [Injection(c, t, _Held.of(r)) for c, t, r in self._injections]
+            records = zip(self._consumers, self._tokens, self._references, strict=True)
+            return [Injection(c, t, _Held.of(r)) for c, t, r in records]
 
 
 class ConstructionCounts(Mapping[Hashable, int]):

@@ -56,9 +56,10 @@ class HookBook:
     def __init__(self, name_of: Callable[[Any], str] = str) -> None:
         self.seen: dict[str, list[Any]] = {}
         """Module token -> the hook receivers of the startup passes."""
-        # id(instance) -> (path to its module, token of its provider): named only when a
-        # hook fails (a startup pass notes thousands).
-        self._owners: dict[int, tuple[tuple[str, ...], Any]] = {}
+        # id(instance) -> path to its module, and -> token of its provider: named only
+        # when a hook fails (a startup pass notes thousands, in two dicts, not as tuples).
+        self._paths: dict[int, tuple[str, ...]] = {}
+        self._owners: dict[int, Any] = {}
         self._name_of = name_of  # a provider's token -> the name an error gives it
         self.collecting: tuple[str, ...] | None = None
         """While a pass resolves one module's receivers: that module's path."""
@@ -81,10 +82,13 @@ class HookBook:
         """While collecting: `instance` was resolved for the provider of `token` (the
         first provider that reached an instance names it)."""
         if self.collecting is not None and id(instance) not in self._owners:
-            self._owners[id(instance)] = (self.collecting, token)
+            self._owners[id(instance)] = token
+            self._paths[id(instance)] = self.collecting
 
     def note_module_instance(self, instance: Any, path: tuple[str, ...]) -> None:
-        self._owners.setdefault(id(instance), (path, _MODULE))
+        if id(instance) not in self._owners:
+            self._owners[id(instance)] = _MODULE
+            self._paths[id(instance)] = path
 
     def remember(self, module_token: str, receivers: list[Any]) -> None:
         """The receivers of a startup pass (what an abort may have to stop)."""
@@ -96,10 +100,9 @@ class HookBook:
         return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
 
     def _owner(self, instance: Any) -> tuple[str, ...]:
-        owner = self._owners.get(id(instance))
-        if owner is None:
+        if id(instance) not in self._owners:
             return (type(instance).__name__,)
-        path, token = owner
+        token, path = self._owners[id(instance)], self._paths[id(instance)]
         return path if token is _MODULE else (*path, self._name_of(token))
 
     # ── hooks running now ────────────────────────────────────────────────────

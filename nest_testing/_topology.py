@@ -63,11 +63,14 @@ class Topology:
                 owners.setdefault(descriptor.provide, ref)
             for controller in ref.compiled.controllers:
                 owners.setdefault(controller, ref)
-        descriptors: dict[Hashable, list[ProviderDescriptor]] = {}
+        # Tuples as they are found (a token is rarely provided twice): no list per token.
+        descriptors: dict[Hashable, tuple[ProviderDescriptor, ...]] = {}
         controllers: set[Hashable] = set()
         for ref in ordered:
             for descriptor in ref.compiled.provider_descriptors:
-                descriptors.setdefault(descriptor.provide, []).append(descriptor)
+                token = descriptor.provide
+                found = descriptors.get(token)
+                descriptors[token] = (descriptor,) if found is None else (*found, descriptor)
             controllers.update(ref.compiled.controllers)
         return cls(
             root=root,
@@ -75,7 +78,7 @@ class Topology:
             by_depth=by_depth,
             paths=paths,
             owners=owners,
-            descriptors={token: tuple(found) for token, found in descriptors.items()},
+            descriptors=descriptors,
             controllers=frozenset(controllers),
             names=names,
         )

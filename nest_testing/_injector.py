@@ -397,7 +397,7 @@ class TestingInjector(Injector):
             return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
         stack = self._resolution.stack
         if stack:
-            self._ledger.inject_all(stack[-1], zip(bindings.values(), found.values(), strict=True))
+            self._ledger.inject_all(stack[-1], bindings.values(), found.values())
         return found
 
     def path_to(self, token: object) -> tuple[str, ...]:

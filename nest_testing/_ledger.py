@@ -135,13 +135,12 @@ class Ledger:
             self._references.append(reference)
 
     def inject_all(
-        self, consumer: Construction, received: Iterable[tuple[Hashable, object]]
+        self, consumer: Construction, tokens: Collection[Hashable], objects: Iterable[object]
     ) -> None:
-        """`inject` for each `(token, obj)` of `received`, in order."""
-        tokens: list[Hashable] = []
+        """`inject(consumer, token, obj)` for each token of `tokens` and the object of
+        `objects` at the same place, in order."""
         references: list[Callable[[], object]] = []
-        for token, obj in received:
-            tokens.append(token)
+        for obj in objects:
             try:
                 references.append(weakref.ref(obj))
             except TypeError:  # as _reference, inline: a startup pass records thousands

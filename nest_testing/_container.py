@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -30,7 +31,7 @@ from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
 from nest_testing import _binding, _checks
-from nest_testing._blueprints import BlueprintCompiler, BlueprintTokens
+from nest_testing._blueprints import BLUEPRINTS, BlueprintCompiler, BlueprintTokens
 from nest_testing._cli import cli_controller_instance, is_cli_controller
 from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._injector import TestingInjector
@@ -336,8 +337,10 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def _all_singletons(self, module_ref: ModuleRef) -> bool:
         known = self._singleton_modules.get(module_ref.token)
         if known is None:
-            descriptors = module_ref.compiled.provider_descriptors
-            known = all(d.scope == Scope.SINGLETON for d in descriptors)
+            compiled = module_ref.compiled
+            known = BLUEPRINTS.derived(
+                compiled, "all_singletons", partial(_all_singletons, compiled)
+            )
             self._singleton_modules[module_ref.token] = known
         return known
 
@@ -398,3 +401,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         finally:
             book.aborting = False
         return list(book.shutdown_errors)
+
+
+def _all_singletons(compiled: Any) -> bool:
+    return all(d.scope == Scope.SINGLETON for d in compiled.provider_descriptors)

@@ -185,7 +185,10 @@ def _calling(dependant: Dependant, endpoint: Any, kind: Mapping[str, Any]) -> De
     set, no `__post_init__`), without going through `__init__`."""
     fields = dependant.__dict__
     clone: Dependant = object.__new__(Dependant)
-    clone.__dict__.update({name: fields[name] for name in _DEPENDANT_FIELDS})
+    if len(fields) == len(_DEPENDANT_FIELDS):  # its fields only, nothing cached on it yet
+        clone.__dict__.update(fields)
+    else:
+        clone.__dict__.update({name: fields[name] for name in _DEPENDANT_FIELDS})
     clone.__dict__.update(kind)
     clone.call = endpoint
     clone.path_params = list(dependant.path_params)

@@ -635,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         preload()
     # `kill <pid>` (background jobs ignore SIGINT) still restores and removes the workspace.
     signal.signal(signal.SIGTERM, _terminate)
+    files = _files(args.files)  # as the tree is now, when it is copied (it may change after)
     workspace = make_workspace(args.ref)
     started = time.monotonic()
     try:
@@ -661,9 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         per_file: dict[str, dict[str, int]] = {}
         survivors: list[str] = []
         timeouts: list[str] = []
-        for rel, mutants in sample(
-            _files(args.files), args.per_file, args.seed, args.match, workspace
-        ):
+        for rel, mutants in sample(files, args.per_file, args.seed, args.match, workspace):
             digest = _digest((workspace / rel).read_text())
             counts = per_file.setdefault(
                 rel, dict.fromkeys(("total", "equivalent", "killed", "timeout", "survived"), 0)

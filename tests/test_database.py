@@ -173,6 +173,8 @@ def test_a_closed_modules_database_is_gone() -> None:
     for use in (database.session, database.reset, lambda: database.url):
         with pytest.raises(UsageError, match="closed; its test database is gone"):
             use()
+    with pytest.raises(UsageError, match="closed"):
+        module.database  # noqa: B018  # the property is the lookup
 
 
 @pytest.mark.asyncio

@@ -287,9 +287,19 @@ def test_override_module_of_a_module_not_in_the_graph() -> None:
         builder.compile()
 
 
-def test_override_module_requires_modules() -> None:
-    with pytest.raises(UsageError, match="takes PyNest @Module classes"):
-        Test.create_testing_module(imports=[ShopModule]).override_module(Repo, DatabaseModule)
+@pytest.mark.parametrize(
+    "override",
+    [
+        lambda b: b.override_module(Repo, DatabaseModule),
+        lambda b: b.override_module(DatabaseModule, Repo),
+        lambda b: b.override_module(DatabaseModule).use_module(Repo),
+    ],
+    ids=["module", "replacement", "use_module"],
+)
+def test_override_module_requires_modules(override: Any) -> None:
+    builder = Test.create_testing_module(imports=[ShopModule])
+    with pytest.raises(UsageError, match=r"takes PyNest @Module classes; .*Repo.* is not one"):
+        override(builder)
 
 
 # ── guards ───────────────────────────────────────────────────────────────────

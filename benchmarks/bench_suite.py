@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_suite.py                   # 300 tests, 3 rounds
     python benchmarks/bench_suite.py --tests 100 --rounds 5
     python benchmarks/bench_suite.py --keep DIR        # write the generated files to DIR
+    python benchmarks/bench_suite.py --synthetic       # per-test isolation, 10x20 and 100x20
+    python benchmarks/bench_suite.py --synthetic 10x20 --kinds service --rounds 5
 
 Two test files are generated into a temporary directory, each with the same ``--tests``
 tests on the seed app (``examples/seed_app``, ``WiredAppModule``), each test sending
@@ -26,6 +28,18 @@ directory, see :func:`child_env`). The figure is the ratio of median wall times
 each run (``VmHWM``, which a tiny plugin loaded into every run reports) is compared the
 same way. Every run must pass all its tests, or the
 benchmark stops.
+
+``--synthetic`` (issue 16, target 1): is per-test isolation nearly as cheap as sharing
+one app? For each synthetic app (``benchmarks/synthetic.py``; 10x20 and 100x20) and each
+kind of test (``http``: ``GET`` through ``nest_client``; ``service``:
+``nest_app.get(Service)``), the same test bodies are written into one file per side,
+which differ only in the fixtures they define: ``per_test`` (the plugin's
+function-scoped ``nest_app``), ``shared`` (a module-scoped ``nest_app`` compiling
+once), ``shared_create`` (a module-scoped ``nest_client``: ``PyNestFactory.create``
+once and one started ``TestClient``; HTTP only) and ``create`` (a function-scoped
+``nest_client`` doing the same per test; HTTP only). The ratios are per_test / each
+other side, in CPU time of the pytest process (all its threads; steadier than wall
+time on a shared machine) and in wall time.
 """
 
 from __future__ import annotations
@@ -402,12 +416,14 @@ def bench_synthetic(
     tests: int = TESTS,
     rounds: int = ROUNDS,
     keep: Path | None = None,
+    *,
+    skip: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One synthetic suite: each side's file run in a subprocess per round, the order
-    rotating, after a ``--collect-only`` warm-up of each (bytecode caches). Ratios:
-    ``per_test`` / each other side, in CPU time of the whole pytest process (every
-    thread) and in wall time."""
-    sides = list(KIND_SIDES[kind])
+    """One synthetic suite: each side's file (but those in ``skip``) run in a subprocess
+    per round, the order rotating, after a ``--collect-only`` warm-up of each (bytecode
+    caches). Ratios: ``per_test`` / each other side, in CPU time of the whole pytest
+    process (every thread) and in wall time."""
+    sides = [side for side in KIND_SIDES[kind] if side not in skip]
     cpu: dict[str, list[float]] = {side: [] for side in sides}
     wall: dict[str, list[float]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="nest-testing-synthetic-") as tmp:

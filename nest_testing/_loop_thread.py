@@ -46,6 +46,7 @@ class LoopThread:
         self.host_task: asyncio.Task[Any] | None = None
         """The task that keeps the portal open: the one task a idle loop runs."""
         self._give_back: Callable[[LoopThread], None] | None = None
+        self._lent = False  # a view: stop() hands the loop back (once), never stops it
 
     def start(self) -> BlockingPortal:
         """Start the loop and its portal; returns the portal."""
@@ -79,6 +80,7 @@ class LoopThread:
         view._thread, view.portal, view.loop = self._thread, self.portal, self.loop
         view.host_task = self.host_task
         view._give_back = give_back
+        view._lent = True
         return view
 
     def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -128,9 +130,10 @@ class LoopThread:
     def stop(self) -> None:
         """Stop the loop (its remaining tasks are cancelled) and join the thread; a lent
         view gives the loop back instead."""
-        if self._give_back is not None:
+        if self._lent:
             give_back, self._give_back = self._give_back, None
-            give_back(self)
+            if give_back is not None:
+                give_back(self)
             return
         if self.portal is not None:
             with contextlib.suppress(RuntimeError):  # already stopped

@@ -103,6 +103,19 @@ def test_a_loop_left_dirty_is_stopped_not_lent_again(
     again.stop()
 
 
+def test_a_view_stopped_twice_hands_the_loop_back_once_and_never_stops_it(
+    pool: LoopPool,
+) -> None:
+    view = pool.borrow(lambda future: future.result())
+    thread = _thread_of(view)
+    view.stop()
+    view.stop()
+    assert thread.is_alive()
+    again = pool.borrow(lambda future: future.result())
+    assert _thread_of(again) is thread
+    again.stop()
+
+
 def test_a_loop_never_handed_back_is_not_lent_again(pool: LoopPool) -> None:
     kept = pool.borrow(lambda future: future.result())  # as a runtime that abandoned it
     other = pool.borrow(lambda future: future.result())

@@ -209,7 +209,8 @@ EXPLANATIONS = """\
    (1,000 modules in the full run) was built, and whether a lazy `get()` of the top of a
    200-provider chain works.
 8. **Counting `Depends(SomeClass)`** (`benchmarks/bench_depends.py`): instructions per
-   request under callgrind (fresh interpreters; a 0-request run subtracted), a raw
+   request under callgrind (fresh interpreters; a 0-request run subtracted; the
+   collector run once before the counted requests, as before every round of row 2), a raw
    `TestClient` on a compiled module's app against one on `PyNestFactory.create`'s, for
    a route taking `Depends(Session)` (which takes `Depends(Settings)`) and for a route
    taking only a function dependency.

@@ -13,7 +13,6 @@ import asyncio
 import functools
 from collections.abc import Callable, Generator
 from contextlib import AbstractAsyncContextManager
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,8 @@ import httpx2
 from anyio.from_thread import BlockingPortal
 from starlette.types import ASGIApp
 
+from nest_testing._asgi_exchange import exchange
+from nest_testing._loop_hop import LoopHop
 from nest_testing.errors import UsageError
 
 if TYPE_CHECKING:
@@ -78,25 +79,43 @@ def _module_test_client() -> type[TestClient]:
 
 
 class PortalTransport(httpx2.AsyncBaseTransport):
-    """Sends requests from any event loop to an ASGI app living on `portal`'s loop."""
+    """Sends requests from any event loop to an ASGI app living on `portal`'s loop;
+    `check_open` raises once the module is closed."""
 
     def __init__(
-        self, app: ASGIApp, portal: BlockingPortal, *, raise_app_exceptions: bool = True
+        self,
+        app: ASGIApp,
+        portal: BlockingPortal,
+        *,
+        raise_app_exceptions: bool = True,
+        check_open: Callable[[], None] = lambda: None,
     ) -> None:
-        self._asgi = asgi_transport(app, raise_app_exceptions=raise_app_exceptions)
+        self._app = app
+        self._raise = raise_app_exceptions
         self._portal = portal
+        self._check_open = check_open
+        self._hop: LoopHop | None = None  # to the portal's loop, found on the first request
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self._check_open()
         await request.aread()  # the body crosses loops as bytes
-        # ASGITransport buffers the whole response, so nothing loop-bound comes back.
+        # The whole exchange is one task on the module's loop, its response collected
+        # there, so nothing loop-bound comes back: one hop each way per request.
         if _on_asyncio():
-            # One hop, no worker thread: the portal's task, awaited here. Shielded: a
-            # cancelled test does not cancel the request on the module's loop (as before).
-            future = self._portal.start_task_soon(self._asgi.handle_async_request, request)
-            return await asyncio.shield(asyncio.wrap_future(future))
+            hop = self._hop or await self._find_loop()
+            return await hop.run(exchange, self._app, request, CLIENT_ADDRESS, self._raise)
         return await anyio.to_thread.run_sync(  # another async library: through a thread
-            partial(self._portal.call, self._asgi.handle_async_request, request)
+            self._portal.call, exchange, self._app, request, CLIENT_ADDRESS, self._raise
         )
+
+    async def _find_loop(self) -> LoopHop:
+        loop = await asyncio.wrap_future(self._portal.start_task_soon(_running_loop))
+        self._hop = LoopHop(loop)
+        return self._hop
+
+
+async def _running_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
 
 
 def _on_asyncio() -> bool:

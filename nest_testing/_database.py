@@ -30,15 +30,31 @@ _OPEN_LOCK = threading.Lock()
 
 
 def provider_name(provider: object) -> str:
-    """`src.config.config` for a module-level provider, else its class name."""
+    """`src.config.config` for a module-level provider, else its class name.
+
+    The app's own module wins over the test modules and scripts that imported the
+    provider from it (`from src.config import config` puts it in their globals too)."""
+    found: list[str] = []
     for module_name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict) or module_name.startswith(("nest.", "sqlalchemy")):
             continue
         for name, value in list(namespace.items()):
             if value is provider and not name.startswith("_"):
-                return f"{module_name}.{name}"
-    return f"{type(provider).__name__} object"
+                found.append(f"{module_name}.{name}")
+                break
+    if not found:
+        return f"{type(provider).__name__} object"
+    return min(found, key=_importer_rank)
+
+
+def _importer_rank(qualified: str) -> int:
+    """0 for an app module, 1 for a test module, conftest or `__main__`."""
+    parts = qualified.split(".")[:-1]
+    importer = parts[0] == "__main__" or any(
+        part.startswith("test") or part == "conftest" for part in parts
+    )
+    return int(importer)
 
 
 def provider_kind(provider: object) -> bool:

@@ -68,12 +68,26 @@ def unknown_fastapi_parameters() -> list[str]:
     return [name for name in fastapi_parameters() if name not in handled]
 
 
+def is_click_group(candidate: object) -> bool:
+    """Whether `candidate` is a `click.Group`, what PyNest's CLI template's `app` is
+    (checked by name: nothing of click is imported for it)."""
+    kind = type(candidate)
+    return f"{kind.__module__}.{kind.__qualname__}" == "click.core.Group"
+
+
 def root_module_of(app: object, method: str = "Test.from_app") -> type:
     """The root `@Module` class the `PyNestApp` was created from.
 
     `PyNestContainer.add_module` registers a module's imports before the module
     itself, so the module `PyNestFactory.create` was given is the last one registered.
     """
+    if is_click_group(app):
+        raise UsageError(
+            f"{method}() got {app!r}, a CLI app's click group (CLIAppFactory().create("
+            "AppModule)), which keeps nothing to read back. Test its module class: "
+            "Test.create_testing_module(imports=[AppModule]).compile(), then "
+            "module.invoke(['user', 'list']) runs a command as the CLI would."
+        )
     if not isinstance(app, PyNestApp):
         raise UsageError(
             f"{method}() expects the PyNestApp that PyNestFactory.create(AppModule, ...) "

@@ -16,6 +16,7 @@ seams only, none of which changes what gets built:
 from __future__ import annotations
 
 import threading
+import typing
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar, get_origin
@@ -348,12 +349,26 @@ class TestingInjector(Injector):
 
 
 def _unresolved_annotation(exc: Exception) -> str | None:
-    """The `NameError` text when the injector could not evaluate string annotations
-    (its private `_BindingNotYetAvailable`, recognised by name: it may move)."""
+    """The `NameError` text when the injector could not evaluate string annotations:
+    its private `_BindingNotYetAvailable` (recognised by name: it may move) for an
+    `@Injectable` class, or `typing.get_type_hints`'s own `NameError` for a plain one (a
+    `NameError` raised by the constructor's body is the user's, and stays theirs)."""
+    if isinstance(exc, NameError):
+        return str(exc) if _raised_in_get_type_hints(exc) else None
     if type(exc).__name__ != "_BindingNotYetAvailable":
         return None
     cause = exc.args[0] if exc.args else None
     return str(cause) if isinstance(cause, NameError) else str(exc)
+
+
+def _raised_in_get_type_hints(exc: BaseException) -> bool:
+    frame = exc.__traceback__
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if code.co_name == "get_type_hints" and code.co_filename == typing.__file__:
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _original(exc: BaseException) -> BaseException:

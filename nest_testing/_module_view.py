@@ -23,7 +23,8 @@ T = TypeVar("T")
 class ModuleView:
     """One module's view of the graph, from `TestingModule.select()`: only what that
     module may inject (its own providers and controllers, what its imports export, and
-    global providers) can be looked up.
+    global providers, and what `use_mocker` supplied, global as in NestJS) can be looked
+    up.
 
     Example:
         ```python
@@ -37,11 +38,15 @@ class ModuleView:
         ref: ModuleRef,
         get: Callable[[Any], Any],
         resolve: Callable[[Any], Any],
+        supplied_by_mocker: Callable[[object], bool],
+        unknown: Callable[[object], Exception],
     ) -> None:
         self._topology = topology
         self._ref = ref
         self._get = get
         self._resolve = resolve
+        self._supplied_by_mocker = supplied_by_mocker
+        self._unknown = unknown
 
     @overload
     def get(self, token: type[T]) -> T: ...
@@ -69,5 +74,9 @@ class ModuleView:
             return
         owner = topology.owner_of(token)
         if owner is None:
-            raise _graph_errors.unknown_token(token, topology.known_tokens)
+            # What `use_mocker` supplied is global, as NestJS's mocker adds it to its
+            # internal global module: every consumer that asked holds the one object.
+            if self._supplied_by_mocker(token):
+                return
+            raise self._unknown(token)
         raise _graph_errors.not_visible(token, self._ref, owner, topology)

@@ -10,6 +10,7 @@ from nest.common.module import ModuleCompiler
 from nest.core.pynest_application import PyNestApp
 
 from nest_testing._builder import Test, TestingModuleBuilder
+from nest_testing._deployed import is_click_group
 
 EXPECTED = (
     "a PyNest @Module class ('package.module:AppModule') or the PyNestApp that "
@@ -37,7 +38,7 @@ def found(candidate: object) -> str:
         return "not a PyNest @Module class (a plain class)"
     kind = type(candidate)
     hint = ""
-    if f"{kind.__module__}.{kind.__qualname__}" == "click.core.Group":
+    if is_click_group(candidate):
         hint = " (a CLI app's click group: name its module class, e.g. 'src.app_module:AppModule')"
     return f"{candidate!r}, a {kind.__module__}.{kind.__qualname__}{hint}"
 

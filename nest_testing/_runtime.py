@@ -357,7 +357,10 @@ class Runtime:
         if self._thread is not None:
             assert self._thread.portal is not None
             return PortalTransport(
-                app, self._thread.portal, raise_app_exceptions=raise_app_exceptions
+                app,
+                self._thread.portal,
+                raise_app_exceptions=raise_app_exceptions,
+                check_open=self.check_open,
             )
         self.check_loop("async_client()")
         if not self._lifespan_started:  # lazy: the app's lifespan starts on first use

@@ -39,7 +39,22 @@ def did_you_mean(
     by_name: dict[str, Hashable] = {}
     for candidate in candidates:
         by_name.setdefault(_bare_name(candidate).lower(), candidate)
-    close = difflib.get_close_matches(_bare_name(token).lower(), by_name, n=3, cutoff=0.6)
+    wanted = _bare_name(token).lower()
+    # A suffix every name shares ("...Module", "...Service") makes unrelated names look
+    # alike (CacheModule ~ AppModule): compare what comes before it.
+    shared = len(_common_suffix([wanted, *by_name]))
+    if shared < 4 or shared >= min(len(name) for name in [wanted, *by_name]):
+        shared = 0
+    stems = {name[: len(name) - shared]: name for name in by_name}
+    close = difflib.get_close_matches(wanted[: len(wanted) - shared], stems, n=3, cutoff=0.6)
     if not close:
         return ""
-    return " Did you mean: " + ", ".join(render(by_name[name]) for name in close) + "?"
+    return " Did you mean: " + ", ".join(render(by_name[stems[stem]]) for stem in close) + "?"
+
+
+def _common_suffix(names: list[str]) -> str:
+    shortest = min(names, key=len)
+    length = 0
+    while length < len(shortest) and len({name[-length - 1] for name in names}) == 1:
+        length += 1
+    return shortest[len(shortest) - length :]

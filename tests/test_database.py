@@ -7,6 +7,7 @@ module-level provider, services keeping `self.config = config`, `Depends(config.
 import subprocess
 import sys
 import threading
+import types
 
 import pytest
 from db_helpers import ENV_URL, async_config, configured_file, snapshot, sync_config
@@ -265,3 +266,18 @@ def test_importing_the_package_and_plugin_does_not_import_sqlalchemy() -> None:
         "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_provider_is_named_by_the_app_module_not_the_tests_that_import_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `from src.config import config` in a test module (or a script) binds the provider
+    # there too; the message must point at src/config.py, where the user changes it.
+    from nest_testing._database import provider_name
+
+    provider = object()
+    for name in ("tests.test_nt_probe", "nt_probe.conftest", "nt_probe_src.config"):
+        holder = types.ModuleType(name)
+        holder.config = provider  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, name, holder)  # the importers first, as they run
+    assert provider_name(provider) == "nt_probe_src.config.config"

@@ -125,6 +125,18 @@ def test_from_app_of_anything_but_a_pynest_app_says_what_it_expects(bad: object)
         Test.from_app(bad)  # type: ignore[arg-type]
 
 
+def test_from_app_of_a_cli_apps_click_group_says_how_to_test_it() -> None:
+    # PyNest's CLI template: `app = CLIAppFactory().create(AppModule)`, a click.Group.
+    from cli_app.app_module import cli_app
+
+    with pytest.raises(UsageError) as refused:
+        Test.from_app(cli_app)  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert "a CLI app's click group (CLIAppFactory().create(AppModule))" in message
+    assert "Test.create_testing_module(imports=[AppModule]).compile()" in message
+    assert "module.invoke(" in message
+
+
 def test_every_fastapi_parameter_is_read_back_or_said_not_to_be() -> None:
     assert unknown_fastapi_parameters() == []
     assert set(NOT_PASSED) == {"routes", "openapi_prefix"}

@@ -88,3 +88,23 @@ def test_a_token_the_mocker_was_never_asked_for_says_why() -> None:
     assert "use_mocker() was not asked for NeverInjected" in message
     assert "nothing injects NeverInjected" in message
     assert "built implicitly" not in message
+
+
+def test_select_sees_what_the_mocker_supplied_from_every_module() -> None:
+    # NestJS adds what useMocker returns to its internal global module, so every module's
+    # `select(...).get(token)` finds it; a token no consumer asked for stays unknown.
+    @Module(providers=[BarService], exports=[BarService])
+    class BarModule:
+        pass
+
+    @Module(imports=[BarModule], providers=[OtherBar])
+    class OtherModule:
+        pass
+
+    supplied = SimpleNamespace(foo=Mock(return_value="stubbed"))
+    builder = Test.create_testing_module(imports=[OtherModule])
+    with builder.use_mocker(lambda token: supplied).compile() as module:
+        assert module.select(BarModule).get(FooService) is supplied
+        assert module.select(OtherModule).resolve(FooService) is supplied
+        with pytest.raises(UnknownTokenError, match="NeverInjected"):
+            module.select(BarModule).get(NeverInjected)

@@ -5,7 +5,7 @@ with imports of their own."""
 import pytest
 from nest.core import Controller, Get, Injectable, InjectionToken, Module
 
-from nest_testing import ModuleOverrideError, Test
+from nest_testing import ModuleOverrideError, Test, UnknownOverrideError
 
 URL = InjectionToken("URL")
 
@@ -241,3 +241,34 @@ def test_a_replacement_that_imports_a_module_of_its_own() -> None:
     with builder.override_module(DbModule, ComposedDbModule).compile() as module:
         assert module.client.get("/db").json() == {"pool": "fake pool"}
         assert module.graph.modules["ComposedDbModule"] == ("FakePoolModule",)
+
+
+@Module(providers=[])
+class CacheModule:
+    pass
+
+
+@Module(providers=[])
+class RepModule:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("missing", "suggestion"),
+    [
+        # Every name ends in "Module": only what comes before it may look alike.
+        (CacheModule, ""),
+        (RepModule, " Did you mean: RepoModule?"),
+    ],
+)
+def test_a_module_nothing_imports_is_unknown_with_a_did_you_mean_that_means_it(
+    missing: type, suggestion: str
+) -> None:
+    builder = Test.create_testing_module(imports=[AppModule])
+    builder.override_module(missing, PoolOnlyDbModule)
+    with pytest.raises(UnknownOverrideError) as refused:
+        builder.compile()
+    assert str(refused.value) == (
+        f"override_module({missing.__name__}): no module in this testing module imports it."
+        f"{suggestion} Modules in the graph: AppModule, RepoModule, DbModule"
+    )

@@ -249,7 +249,7 @@ def string_annotations() -> str:
 
 
 # The driver's own words after "OperationalError: " change with psycopg's version.
-_DRIVER_TEXT = re.compile(r"(OperationalError: )'\(psycopg\.OperationalError\) [^']*'")
+_DRIVER_TEXT = re.compile(r"(OperationalError: ).*?(\. Is the server running)", re.DOTALL)
 
 
 def database_bad_input() -> str:
@@ -257,7 +257,7 @@ def database_bad_input() -> str:
         return Test.create_testing_module(imports=[OrmSyncAppModule])
 
     return _DRIVER_TEXT.sub(
-        r"\1'(psycopg.OperationalError) connection failed: ...'",
+        r"\1'(psycopg.OperationalError) connection failed: ...'\2",
         _lines(
             lambda: app().use_database(object()),
             lambda: app().use_database(orm_sync_config, url="not a url"),

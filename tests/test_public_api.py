@@ -53,7 +53,7 @@ def test_all_is_sorted_and_complete() -> None:
     ],
 )
 def test_the_deployed_app_api_is_public_with_an_example(cls: str, attr: str) -> None:
-    value = vars(getattr(nest_testing, cls))[attr]
+    value = inspect.getattr_static(getattr(nest_testing, cls), attr)  # inherited ones too
     target = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
     assert "Example" in (inspect.getdoc(target) or ""), f"{cls}.{attr} has no example"
 

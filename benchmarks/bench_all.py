@@ -81,6 +81,9 @@ def _kept_sections(page: Path) -> str:
 
 
 COMPILE_TARGET = 1.10
+WARM_TARGET = 0.10  # issue 16 target 2: a warm compile()+close() of 100x20, cache on
+WARM_SIZE = "100x20"
+COLD_INSTRUCTIONS_TARGET = 1.00  # issue 16 target 2: cache off, in instructions
 REQUEST_TARGET = 1.05
 ASYNC_THREAD_TARGET = 1.10
 SUITE_TARGET = 1.0
@@ -348,8 +351,10 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
     for key, label in (("cache_on", "cache on"), ("cache_off", "cache off")):
         for row in compile_results[key]:
             name = f"`compile()+close()` / `create`, {row['size']}, {label}"
+            warm = key == "cache_on" and row["size"] == WARM_SIZE
+            target = WARM_TARGET if warm else COMPILE_TARGET
             if "error" in row:
-                rows.append(["1", name, f"<= {COMPILE_TARGET:.2f}", "-", "-", "failed", ""])
+                rows.append(["1", name, f"<= {target:.2f}", "-", "-", "failed", ""])
                 continue
             stats = row["compile_close_vs_create"]
             alone = row["compile_vs_create"]
@@ -357,10 +362,10 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                 [
                     "1",
                     name,
-                    f"<= {COMPILE_TARGET:.2f}",
+                    f"<= {target:.2f}",
                     _ratio(stats),
                     _paired(stats),
-                    _verdict(_within(stats, COMPILE_TARGET)),
+                    _verdict(_within(stats, target)),
                     f"`compile()` alone / `create`: {_ratio(alone)} ({_paired(alone)}); "
                     f"{stats['rounds']} rounds",
                 ]
@@ -370,10 +375,10 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
             [
                 "1",
                 f"`compile()+close()` / `create`, {row['size']}, cache off, in instructions",
-                f"<= {COMPILE_TARGET:.2f}",
+                f"<= {COLD_INSTRUCTIONS_TARGET:.2f}",
                 f"{row['compile_close_vs_create']:.2f}x",
                 "-",
-                _verdict(row["compile_close_vs_create"] <= COMPILE_TARGET),
+                _verdict(row["compile_close_vs_create"] <= COLD_INSTRUCTIONS_TARGET),
                 f"callgrind, {row['iterations']} iterations: "
                 f"{row['millions']['compile+close']:.0f}M against "
                 f"{row['millions']['create']:.0f}M instructions; `compile()` alone "
@@ -560,7 +565,9 @@ is "met" only when both medians, the result and the paired one, are within the t
    `create` can take from 0.5 s to 0.95 s, in CPU time as in wall time). With
    `--instructions`, the cache-off comparison is also counted in instructions under
    callgrind (`benchmarks/bench_instructions.py`, the lines "in instructions"): a count
-   that does not move with the machine's load.
+   that does not move with the machine's load. Targets: a warm 100x20 compile (cache on)
+   a tenth of `create` (0.10), the cache-off count in instructions at most `create`'s
+   (1.00), the other lines 1.10.
 2. **One request** `GET /items` of the seed app (`examples/seed_app`, `WiredAppModule`),
    through `module.client` against a starlette `TestClient` entered with `with` on
    `PyNestFactory.create(WiredAppModule).http_server`, and through

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import inspect
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from injector import Injector, Provider, get_bindings
+
+Arguments = Callable[[type, Any, dict[str, Any]], dict[str, Any]]
+"""`(cls, init, bindings) -> arguments`: what `Injector.args_to_inject` returns."""
 
 # class -> (its __init__, weakly when it can be: a `super()` cell refers to the class,
 # which would then never go; the plan). Never written into the class itself.
@@ -57,8 +61,9 @@ def _planned(init: Any) -> dict[str, Any]:
 class PlannedClassProvider(Provider[Any]):
     """Builds `cls` as the injector's `ClassProvider` does, from a constructor plan."""
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type, arguments: Arguments | None = None) -> None:
         self._cls: Any = cls  # Any: mypy cannot type __new__/__init__ of an arbitrary class
+        self._arguments = arguments
 
     def get(self, injector: Injector) -> Any:
         cls = self._cls
@@ -68,11 +73,12 @@ class PlannedClassProvider(Provider[Any]):
         except TypeError:  # a class that cannot be weakly keyed, say: the injector's own way
             return injector.create_object(cls)
         instance = cls.__new__(cls)
-        arguments = (
-            injector.args_to_inject(function=init, bindings=bindings, owner_key=cls)
-            if bindings
-            else {}
-        )
+        if not bindings:
+            arguments = {}
+        elif self._arguments is not None:
+            arguments = self._arguments(cls, init, bindings)
+        else:
+            arguments = injector.args_to_inject(function=init, bindings=bindings, owner_key=cls)
         init(instance, **arguments)
         return instance
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -30,7 +31,7 @@ from nest.common.provider import ProviderDescriptor, Scope
 from nest.core.pynest_container import ModuleRef, PyNestContainer
 
 from nest_testing import _binding, _checks
-from nest_testing._blueprints import BlueprintCompiler, BlueprintTokens
+from nest_testing._blueprints import BLUEPRINTS, BlueprintCompiler, BlueprintTokens
 from nest_testing._cli import cli_controller_instance, is_cli_controller
 from nest_testing._graph import ModuleGraph, build_graph
 from nest_testing._injector import TestingInjector
@@ -71,7 +72,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._topology: Topology | None = None
         self._alias_targets: dict[Hashable, Any] = {}  # token -> useExisting (or None)
         self._lazy_hooks: dict[str, LazyHooks] = {}
-        self._book = HookBook()
+        self._singleton_modules: dict[str, bool] = {}  # module token -> all singletons?
+        self._book = HookBook(name_of=lambda token: token_name(self._aliased(token)))
         self._modules_hidden = False
 
     # ── registration ─────────────────────────────────────────────────────────
@@ -255,10 +257,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         assert isinstance(self._injector, TestingInjector), "container is not built"
         return self._injector
 
-    @contextmanager
-    def resolving_for(self, path: tuple[str, ...]) -> Iterator[None]:
-        with self.injector.origin(path):
-            yield
+    def resolving_for(self, path: tuple[str, ...]) -> AbstractContextManager[None]:
+        return self.injector.origin(path)
 
     def get_controller_instance(self, controller_class: type) -> Any:
         with self.resolving_for(self.topology.owner_path(controller_class)):
@@ -269,16 +269,20 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def get(self, token: Any) -> Any:
         instance = super().get(token)
         if self._book.collecting is not None:
-            self._book.note_resolved(instance, lambda: token_name(self._aliased(token)))
+            self._book.note_resolved(instance, token)
         return instance
 
     def _aliased(self, token: Any) -> Any:
         """The token an alias (`useExisting`) stands for, following chains: a hook that
         raises is named after the provider that built the instance, not an alias of it."""
+        target = self._alias_targets.get(token)
+        if target is None:  # most tokens: not an alias
+            return token
         seen = {token}
-        while (target := self._alias_targets.get(token)) is not None and target not in seen:
+        while target is not None and target not in seen:
             seen.add(target)
             token = target
+            target = self._alias_targets.get(token)
         return token
 
     # ── lifecycle passes (PyNest's order; our bookkeeping) ──────────────────
@@ -331,7 +335,14 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return receivers
 
     def _all_singletons(self, module_ref: ModuleRef) -> bool:
-        return all(d.scope == Scope.SINGLETON for d in module_ref.compiled.provider_descriptors)
+        known = self._singleton_modules.get(module_ref.token)
+        if known is None:
+            compiled = module_ref.compiled
+            known = BLUEPRINTS.derived(
+                compiled, "all_singletons", partial(_all_singletons, compiled)
+            )
+            self._singleton_modules[module_ref.token] = known
+        return known
 
     def _get_module_instance(self, module_ref: ModuleRef) -> Any:
         instance = super()._get_module_instance(module_ref)
@@ -390,3 +401,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         finally:
             book.aborting = False
         return list(book.shutdown_errors)
+
+
+def _all_singletons(compiled: Any) -> bool:
+    return all(d.scope == Scope.SINGLETON for d in compiled.provider_descriptors)

@@ -7,6 +7,10 @@ seams only, none of which changes what gets built:
   (the singleton scope caches above the provider, so a singleton counts once), and,
   with the blueprint cache on, builds classes from constructor plans
   (`nest_testing._constructors`: the same objects, the same errors);
+- with the blueprint cache on (and no lazy binding or mocker), a singleton that the
+  counting provider builds is looked up in, and stored into, the injector's own
+  singleton scope directly, under the injector's lock: what `Injector.get` does for
+  it, without its per-lookup binding and scope lookups and debug lines;
 - in lazy mode, or with a mocker, its binder binds tokens when they are first looked up;
 - `get` records which object each consumer received, for identity assertions;
 - `get` turns the injector's errors, and exceptions from user constructors, into
@@ -18,11 +22,12 @@ from __future__ import annotations
 import threading
 import typing
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar, get_origin
 
 from injector import (
     Binder,
+    Binding,
     CallError,
     CircularDependency,
     ClassProvider,
@@ -31,11 +36,14 @@ from injector import (
     Provider,
     Scope,
     ScopeDecorator,
+    SingletonScope,
     UnknownProvider,
     UnsatisfiedRequirement,
+    singleton,
 )
+from injector import lock as injector_lock
 
-from nest_testing._constructors import PlannedClassProvider
+from nest_testing._constructors import Arguments, PlannedClassProvider
 from nest_testing._deep_chains import bottom_up
 from nest_testing._ledger import Construction, Ledger
 from nest_testing._tokens import token_name
@@ -57,6 +65,25 @@ class _Resolution(threading.local):
     def __init__(self) -> None:
         self.stack: list[Construction] = []
         self.origin: tuple[str, ...] = ()
+
+
+class _Origin:
+    """The block resolves on behalf of `path` (a class rather than a generator: it is
+    entered for every module and controller of every compile)."""
+
+    __slots__ = ("_path", "_resolution", "_saved")
+
+    def __init__(self, resolution: _Resolution, path: tuple[str, ...]) -> None:
+        self._resolution = resolution
+        self._path = path
+        self._saved: tuple[str, ...] = ()
+
+    def __enter__(self) -> None:
+        self._saved = self._resolution.origin
+        self._resolution.origin = self._path
+
+    def __exit__(self, *exc: object) -> None:
+        self._resolution.origin = self._saved
 
 
 class _CountingProvider(Provider[Any]):
@@ -110,7 +137,7 @@ class _CountingBinder(Binder):
         auto_bind: bool,
         mocker: Callable[[Any], Any] | None,
         on_mock: Callable[[Any, Any], None],
-        plans: bool,
+        plans: Arguments | None,
     ) -> None:
         super().__init__(injector, auto_bind=auto_bind)
         self._plans = plans
@@ -149,15 +176,37 @@ class _CountingBinder(Binder):
         self._on_mock(interface, value)
         return True
 
+    def bind(
+        self,
+        interface: type[T],
+        to: T | Callable[..., T] | Provider[T] | None = None,
+        scope: type[Scope] | ScopeDecorator | None = None,
+    ) -> None:
+        if (
+            self._plans is not None
+            and scope is singleton
+            and type(to) is type
+            and type(interface) is type
+            and not hasattr(interface, "__origin__")
+        ):
+            # A plain class bound to a plain class as a singleton (PyNest's class
+            # providers, thousands per compile): the binding `Binder.bind` makes of it,
+            # a class provider in the singleton scope, without its generic checks.
+            provider = self._counted(PlannedClassProvider(to, self._plans), interface)
+            self._bindings[interface] = Binding(interface, provider, SingletonScope)
+            return
+        super().bind(interface, to, scope)
+
     def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
         if isinstance(provider, ClassProvider):
-            if self._plans:
-                provider = PlannedClassProvider(provider._cls)
-            return _CountingProvider(
-                provider, interface, self._ledger, self._resolution, self.built
-            )
+            if self._plans is not None:
+                provider = PlannedClassProvider(provider._cls, self._plans)
+            return self._counted(provider, interface)
         return provider
+
+    def _counted(self, provider: Provider[Any], token: Any) -> _CountingProvider:
+        return _CountingProvider(provider, token, self._ledger, self._resolution, self.built)
 
 
 class _BindOnLookup(_CountingBinder):
@@ -234,25 +283,28 @@ class TestingInjector(Injector):
             auto_bind=auto_bind,
             mocker=mocker,
             on_mock=on_mock,
-            plans=plans,
+            plans=self.arguments if plans else None,
         )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)
+        # What the injector's first singleton lookup would bind: the singleton scope,
+        # whose cache `get` reads directly for a singleton that is built already.
+        self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
+        self._singletons: dict[Any, Provider[Any]] = self._singleton_scope.provider.get(
+            self
+        )._context
+        # With the blueprint cache off, every lookup is the injector's own (the reference
+        # the cached path is compared with).
+        self._plain_lookup = plans and type(self.binder) is _CountingBinder
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
         """Lazy mode: see `_BindOnLookup.defer()`."""
         assert isinstance(self.binder, _BindOnLookup), "TestingInjector(lazy=True) defers"
         self.binder.defer(pending, bind)
 
-    @contextmanager
-    def origin(self, path: tuple[str, ...]) -> Iterator[None]:
+    def origin(self, path: tuple[str, ...]) -> AbstractContextManager[None]:
         """Resolve, within the block, on behalf of `path` (root module -> ... -> here)."""
-        saved = self._resolution.origin
-        self._resolution.origin = path
-        try:
-            yield
-        finally:
-            self._resolution.origin = saved
+        return _Origin(self._resolution, path)
 
     @contextmanager
     def building(self, token: Hashable, via: str) -> Iterator[Construction]:
@@ -275,7 +327,9 @@ class TestingInjector(Injector):
                 with self.origin((*self._resolution.origin, *map(token_name, above))):
                     self.get(dependency)
         try:
-            result = super().get(interface, scope)
+            result = _NOTHING if scope is not None else self._singleton(interface)
+            if result is _NOTHING:
+                result = super().get(interface, scope)
         except NestTestingError:
             raise  # already translated where it happened, deeper down
         except Exception as exc:
@@ -283,6 +337,69 @@ class TestingInjector(Injector):
         if consumer is not None:
             self._ledger.inject(consumer, interface, result)
         return result
+
+    def _singleton(self, interface: Any) -> Any:
+        """`Injector.get(interface)` for a singleton the binder's counting provider
+        builds, as the injector does it (its lock, the singleton scope's cache) without
+        its per-lookup work (binding and scope lookups, debug lines); `_NOTHING` for
+        anything else, which the injector's own `get` resolves. Half of the lookups of
+        a startup pass are built singletons; most others build one."""
+        if not self._plain_lookup:
+            return _NOTHING  # a lookup may bind (lazy mode, the mocker): the injector's way
+        bindings = self.binder._bindings
+        try:
+            binding = bindings.get(interface)
+        except TypeError:  # unhashable: the injector says why
+            return _NOTHING
+        if (
+            binding is None
+            or binding.scope is not SingletonScope
+            or bindings.get(SingletonScope) is not self._singleton_scope
+        ):
+            return _NOTHING
+        singletons = self._singletons
+        cached = singletons.get(interface)
+        if cached is not None:
+            return cached.get(self)
+        provider = binding.provider
+        if type(provider) is not _CountingProvider:
+            return _NOTHING  # a spy, a value: the injector's way
+        with injector_lock:  # Injector.get and SingletonScope.get hold it
+            cached = singletons.get(interface)
+            if cached is not None:
+                return cached.get(self)
+            instance = provider.get(self)
+            singletons[interface] = InstanceProvider(instance)
+        return instance
+
+    def arguments(self, cls: type, init: Any, bindings: dict[str, Any]) -> dict[str, Any]:
+        """What `args_to_inject(init, bindings, cls)` returns. When every dependency is a
+        singleton built already, nothing is built below (so no cycle can be met) and
+        each is read from the singleton scope's cache, recorded as `get` records it."""
+        found = {}
+        if self._plain_lookup:  # else every lookup is the injector's
+            bound = self.binder._bindings
+            kept = bound.get(SingletonScope) is self._singleton_scope
+            singletons = self._singletons if kept else {}
+            try:
+                for name, key in bindings.items():
+                    binding = bound.get(key)
+                    cached = (
+                        singletons.get(key)
+                        if binding is not None and binding.scope is SingletonScope
+                        else None
+                    )
+                    if cached is None:
+                        break
+                    found[name] = cached.get(self)
+            except TypeError:  # an unhashable key: the injector says why
+                pass
+        if len(found) < len(bindings):
+            return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
+        stack = self._resolution.stack
+        if stack:
+            self._ledger.inject_all(stack[-1], bindings.values(), found.values())
+        return found
 
     def path_to(self, token: object) -> tuple[str, ...]:
         """The path to `token` from the root module, through what is being built now."""

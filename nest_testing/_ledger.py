@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -32,7 +32,7 @@ class Phase(str, Enum):
     """Shutdown hooks and the ASGI lifespan shutdown."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a startup pass makes thousands
 class Construction:
     """One object built for `token`: by the container or by a FastAPI `Depends`."""
 
@@ -47,16 +47,27 @@ class Construction:
         return f"#{self.serial} ({self.phase.value}, {self.via}{where})"
 
 
+def _reference(obj: object) -> Callable[[], object]:
+    """A callable that returns `obj`, without keeping it alive when it can."""
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # ints, strs, slotted objects: hold them strongly
+        return lambda: obj
+
+
 class _Held:
     """A reference to an injected object that does not keep it alive when it can."""
 
     __slots__ = ("_ref",)
 
     def __init__(self, obj: object) -> None:
-        try:
-            self._ref: Callable[[], object] = weakref.ref(obj)
-        except TypeError:  # ints, strs, slotted objects: hold them strongly
-            self._ref = lambda: obj
+        self._ref = _reference(obj)
+
+    @classmethod
+    def of(cls, reference: Callable[[], object]) -> _Held:
+        held = cls.__new__(cls)
+        held._ref = reference
+        return held
 
     def get(self) -> object:
         return self._ref()
@@ -83,21 +94,32 @@ class Ledger:
         self.phase = Phase.COMPILE
         self._serial = 0
         self._counts: Counter[Hashable] = Counter()
-        self._by_phase: dict[Phase, Counter[Hashable]] = {phase: Counter() for phase in Phase}
+        # By the phase's value: an Enum member hashes in Python, a str in C (a startup
+        # pass counts thousands of constructions).
+        self._by_phase: dict[str, Counter[Hashable]] = {phase.value: Counter() for phase in Phase}
         self._constructions: list[Construction] = []
-        self._injections: list[Injection] = []
+        # Injections as three parallel lists (consumer, token, reference to the object),
+        # made `Injection`s when read: a startup pass records thousands, and every tuple
+        # would be one more object for the garbage collector to visit.
+        self._consumers: list[Construction] = []
+        self._tokens: list[Hashable] = []
+        self._references: list[Callable[[], object]] = []
 
     def begin(self, token: Hashable, via: str, route: str | None = None) -> Construction:
         """Reserve a serial for a construction that is starting (for the consumer stack)."""
         with self._lock:
             self._serial += 1
-            return Construction(token, self._serial, self.phase, via, route)
+            serial = self._serial
+        return Construction(token, serial, self.phase, via, route)
 
     def commit(self, construction: Construction) -> None:
         """Count a construction that finished without raising."""
+        token = construction.token
         with self._lock:
-            self._counts[construction.token] += 1
-            self._by_phase[construction.phase][construction.token] += 1
+            counts = self._counts
+            counts[token] = counts.get(token, 0) + 1
+            phase = self._by_phase[construction.phase._value_]
+            phase[token] = phase.get(token, 0) + 1
             self._constructions.append(construction)
 
     def record(self, token: Hashable, via: str, route: str | None = None) -> None:
@@ -106,8 +128,27 @@ class Ledger:
 
     def inject(self, consumer: Construction, token: Hashable, obj: object) -> None:
         """Note that `consumer` received `obj` for `token`."""
+        reference = _reference(obj)
         with self._lock:
-            self._injections.append(Injection(consumer, token, _Held(obj)))
+            self._consumers.append(consumer)
+            self._tokens.append(token)
+            self._references.append(reference)
+
+    def inject_all(
+        self, consumer: Construction, tokens: Collection[Hashable], objects: Iterable[object]
+    ) -> None:
+        """`inject(consumer, token, obj)` for each token of `tokens` and the object of
+        `objects` at the same place, in order."""
+        references: list[Callable[[], object]] = []
+        for obj in objects:
+            try:
+                references.append(weakref.ref(obj))
+            except TypeError:  # as _reference, inline: a startup pass records thousands
+                references.append(_reference(obj))
+        with self._lock:
+            self._consumers.extend([consumer] * len(tokens))
+            self._tokens.extend(tokens)
+            self._references.extend(references)
 
     def count(self, token: Hashable) -> int:
         with self._lock:
@@ -119,7 +160,7 @@ class Ledger:
 
     def by_phase(self) -> dict[Phase, Counter[Hashable]]:
         with self._lock:
-            return {phase: Counter(counts) for phase, counts in self._by_phase.items()}
+            return {phase: Counter(self._by_phase[phase.value]) for phase in Phase}
 
     def last_serial(self) -> int:
         """The serial of the latest construction begun: later ones have greater serials."""
@@ -136,8 +177,13 @@ class Ledger:
             return [c for c in self._constructions if c.token == token]
 
     def injections_of(self, token: Hashable) -> list[Injection]:
+        return [i for i in self.injections() if i.token == token]
+
+    def injections(self) -> list[Injection]:
+        """Every injection, in the order they happened."""
         with self._lock:
-            return [i for i in self._injections if i.token == token]
+            records = zip(self._consumers, self._tokens, self._references, strict=True)
+            return [Injection(c, t, _Held.of(r)) for c, t, r in records]
 
 
 class ConstructionCounts(Mapping[Hashable, int]):

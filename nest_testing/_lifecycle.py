@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from nest_testing import _graph_errors
@@ -31,13 +31,36 @@ class HookInterrupt(Exception):  # it carries, it is not the error
         self.original = original
 
 
+class _Collecting:
+    """`HookBook.collecting_for(path)` (a class: entered for every module of a pass)."""
+
+    __slots__ = ("_book", "_path")
+
+    def __init__(self, book: HookBook, path: tuple[str, ...]) -> None:
+        self._book = book
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._book.collecting = self._path
+
+    def __exit__(self, *exc: object) -> None:
+        self._book.collecting = None
+
+
+_MODULE: Any = object()  # the owner token of a module instance: its path names it
+
+
 class HookBook:
     """What the lifecycle passes of one container saw, started and failed."""
 
-    def __init__(self) -> None:
+    def __init__(self, name_of: Callable[[Any], str] = str) -> None:
         self.seen: dict[str, list[Any]] = {}
         """Module token -> the hook receivers of the startup passes."""
-        self._owners: dict[int, tuple[str, ...]] = {}  # id(instance) -> path to its provider
+        # id(instance) -> path to its module, and -> token of its provider: named only
+        # when a hook fails (a startup pass notes thousands, in two dicts, not as tuples).
+        self._paths: dict[int, tuple[str, ...]] = {}
+        self._owners: dict[int, Any] = {}
+        self._name_of = name_of  # a provider's token -> the name an error gives it
         self.collecting: tuple[str, ...] | None = None
         """While a pass resolves one module's receivers: that module's path."""
         self._init_failed: set[int] = set()
@@ -51,23 +74,21 @@ class HookBook:
 
     # ── receivers ────────────────────────────────────────────────────────────
 
-    @contextmanager
-    def collecting_for(self, path: tuple[str, ...]) -> Iterator[None]:
+    def collecting_for(self, path: tuple[str, ...]) -> AbstractContextManager[None]:
         """Receivers resolved inside the block belong to the module at `path`."""
-        self.collecting = path
-        try:
-            yield
-        finally:
-            self.collecting = None
+        return _Collecting(self, path)
 
-    def note_resolved(self, instance: Any, name: Callable[[], str]) -> None:
-        """While collecting: `instance` was resolved for the provider `name()` names
-        (the first provider that reached an instance names it)."""
+    def note_resolved(self, instance: Any, token: Any) -> None:
+        """While collecting: `instance` was resolved for the provider of `token` (the
+        first provider that reached an instance names it)."""
         if self.collecting is not None and id(instance) not in self._owners:
-            self._owners[id(instance)] = (*self.collecting, name())
+            self._owners[id(instance)] = token
+            self._paths[id(instance)] = self.collecting
 
     def note_module_instance(self, instance: Any, path: tuple[str, ...]) -> None:
-        self._owners.setdefault(id(instance), path)
+        if id(instance) not in self._owners:
+            self._owners[id(instance)] = _MODULE
+            self._paths[id(instance)] = path
 
     def remember(self, module_token: str, receivers: list[Any]) -> None:
         """The receivers of a startup pass (what an abort may have to stop)."""
@@ -79,7 +100,10 @@ class HookBook:
         return [i for i in self.seen.get(module_token, ()) if id(i) not in self._init_failed]
 
     def _owner(self, instance: Any) -> tuple[str, ...]:
-        return self._owners.get(id(instance), (type(instance).__name__,))
+        if id(instance) not in self._owners:
+            return (type(instance).__name__,)
+        token, path = self._owners[id(instance)], self._paths[id(instance)]
+        return path if token is _MODULE else (*path, self._name_of(token))
 
     # ── hooks running now ────────────────────────────────────────────────────
 

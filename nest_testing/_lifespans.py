@@ -36,9 +36,12 @@ def _inert(router: APIRouter) -> bool:
 
 def include_router(app: FastAPI, router: APIRouter, **options: Any) -> None:
     """`app.include_router(router, **options)`, the app's lifespan left unnested when
-    `router`'s would do nothing."""
+    `router`'s would do nothing (and nothing at all for such a router without routes:
+    FastAPI would add no route, handler or lifespan)."""
     if not _inert(router):
         app.include_router(router, **options)
+        return
+    if not router.routes and not options:
         return
     lifespan = app.router.lifespan_context
     app.include_router(router, **options)

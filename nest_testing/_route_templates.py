@@ -30,7 +30,6 @@ others gets its routes built the ordinary way.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import inspect
 import threading
@@ -77,7 +76,13 @@ _DEPENDANT_FIELDS = frozenset(
         "use_cache", "websocket_param_name",
     }
 )  # fmt: skip
-_KNOWN_FASTAPI = {f.name for f in dataclasses.fields(Dependant)} == _DEPENDANT_FIELDS
+_KNOWN_FASTAPI = {
+    f.name for f in dataclasses.fields(Dependant)
+} == _DEPENDANT_FIELDS and not hasattr(Dependant, "__post_init__")
+# What a Dependant caches about the kind of its `call` (generator, coroutine, ...): for a
+# bound method, what its function is, so the same for every instance it is bound to.
+# (Its other cached properties, such as `cache_key`, are the call's own: never copied.)
+_CALL_KIND = ("is_gen_callable", "is_async_gen_callable", "is_coroutine_callable")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +92,7 @@ class _Template:
     tags: list[Any]  # the controller router's tags
     function: Any  # the controller method's function
     route: APIRoute  # the app's route, endpoint unbound, no request handler
+    kinds: tuple[dict[str, Any], dict[str, Any]]  # _CALL_KIND of its dependant, flat one
 
 
 class RouteTemplates:
@@ -125,24 +131,32 @@ class RouteTemplates:
 TEMPLATES = RouteTemplates()
 
 
+_NO_KINDS: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+
+
 def _rebound(
-    route: APIRoute, endpoint: Any, app: FastAPI | None, dependencies: Sequence[Any] = ()
+    route: APIRoute,
+    endpoint: Any,
+    app: FastAPI | None,
+    dependencies: Sequence[Any] = (),
+    kinds: tuple[dict[str, Any], dict[str, Any]] = _NO_KINDS,
 ) -> APIRoute:
     """`route` for `endpoint` (same function, other instance) in `app`: what
     `APIRoute.__init__` derives from the endpoint's signature is shared; the endpoint,
     the dependants that call it and the request handler are this route's own. The
     route's `dependencies` (PyNest's guards, made per route) are `dependencies`, made
-    by the same code as the template's: FastAPI put their dependants first."""
-    clone = copy.copy(route)
+    by the same code as the template's: FastAPI put their dependants first. `kinds`:
+    what the dependants cache about the kind of callable the endpoint is."""
+    clone = _copied(route)
     clone.endpoint = endpoint
-    clone.dependant = _calling(route.dependant, endpoint)
+    clone.dependant = _calling(route.dependant, endpoint, kinds[0])
     if dependencies:
         subs = clone.dependant.dependencies
         for index, depends in enumerate(dependencies):
             subs[index] = dataclasses.replace(subs[index], call=depends.dependency)
         clone._flat_dependant = get_flat_dependant(clone.dependant)
     else:
-        clone._flat_dependant = _calling(route._flat_dependant, endpoint)
+        clone._flat_dependant = _calling(route._flat_dependant, endpoint, kinds[1])
     # Lists and dicts a user (or configure_app) might edit on one app's route.
     clone.tags = list(route.tags)
     clone.dependencies = list(dependencies or route.dependencies)
@@ -156,19 +170,39 @@ def _rebound(
     return clone
 
 
-def _calling(dependant: Dependant, endpoint: Any) -> Dependant:
+def _copied(route: APIRoute) -> APIRoute:
+    """`copy.copy(route)`, as `copy` makes it (a new object with the same `__dict__`),
+    without going through `__reduce_ex__` (templates are made of plain `APIRoute`s)."""
+    clone: APIRoute = object.__new__(APIRoute)
+    clone.__dict__.update(route.__dict__)
+    return clone
+
+
+def _calling(dependant: Dependant, endpoint: Any, kind: Mapping[str, Any]) -> Dependant:
     """`dependant` calling `endpoint`, with lists of its own (the fields in them,
-    sub-dependants included, are shared: FastAPI does not change them once built)."""
-    return dataclasses.replace(
-        dependant,
-        call=endpoint,
-        path_params=list(dependant.path_params),
-        query_params=list(dependant.query_params),
-        header_params=list(dependant.header_params),
-        cookie_params=list(dependant.cookie_params),
-        body_params=list(dependant.body_params),
-        dependencies=list(dependant.dependencies),
-    )
+    sub-dependants included, are shared: FastAPI does not change them once built), and
+    the `kind` of callable it is cached. As `dataclasses.replace` makes it (its fields
+    set, no `__post_init__`), without going through `__init__`."""
+    fields = dependant.__dict__
+    clone: Dependant = object.__new__(Dependant)
+    if len(fields) == len(_DEPENDANT_FIELDS):  # its fields only, nothing cached on it yet
+        clone.__dict__.update(fields)
+    else:
+        clone.__dict__.update({name: fields[name] for name in _DEPENDANT_FIELDS})
+    clone.__dict__.update(kind)
+    clone.call = endpoint
+    clone.path_params = list(dependant.path_params)
+    clone.query_params = list(dependant.query_params)
+    clone.header_params = list(dependant.header_params)
+    clone.cookie_params = list(dependant.cookie_params)
+    clone.body_params = list(dependant.body_params)
+    clone.dependencies = list(dependant.dependencies)
+    return clone
+
+
+def _kind(dependant: Dependant) -> dict[str, Any]:
+    """What FastAPI cached about the kind of `dependant`'s call, so far."""
+    return {name: dependant.__dict__[name] for name in _CALL_KIND if name in dependant.__dict__}
 
 
 def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Template | None:
@@ -193,6 +227,7 @@ def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Tem
         tags=list(tags),
         function=endpoint.__func__,
         route=stripped,
+        kinds=(_kind(route.dependant), _kind(route._flat_dependant)),
     )
 
 
@@ -296,7 +331,9 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         for (key, arguments), template in zip(held, fits, strict=True):
             if template is not None:
                 endpoint, guards = arguments["endpoint"], arguments.get("dependencies") or ()
-                merged.append(_rebound(template.route, endpoint, self._app, guards))
+                merged.append(
+                    _rebound(template.route, endpoint, self._app, guards, template.kinds)
+                )
                 continue
             route = next(built, None)
             if route is None:

@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from nest.common.module import CompiledModule
 from nest.common.provider import ProviderDescriptor
 from nest.core.pynest_container import ModuleRef
+
+from nest_testing._blueprints import BLUEPRINTS
 
 
 def is_testing_root(ref: ModuleRef) -> bool:
@@ -63,19 +67,22 @@ class Topology:
                 owners.setdefault(descriptor.provide, ref)
             for controller in ref.compiled.controllers:
                 owners.setdefault(controller, ref)
-        descriptors: dict[Hashable, list[ProviderDescriptor]] = {}
+        descriptors: dict[Hashable, tuple[ProviderDescriptor, ...]] = {}
         controllers: set[Hashable] = set()
         for ref in ordered:
-            for descriptor in ref.compiled.provider_descriptors:
-                descriptors.setdefault(descriptor.provide, []).append(descriptor)
-            controllers.update(ref.compiled.controllers)
+            compiled = ref.compiled
+            here = BLUEPRINTS.derived(compiled, "descriptors", partial(_by_token, compiled))
+            for token, found in here.items():
+                before = descriptors.get(token)
+                descriptors[token] = found if before is None else (*before, *found)
+            controllers.update(compiled.controllers)
         return cls(
             root=root,
             refs=ordered,
             by_depth=by_depth,
             paths=paths,
             owners=owners,
-            descriptors={token: tuple(found) for token, found in descriptors.items()},
+            descriptors=descriptors,
             controllers=frozenset(controllers),
             names=names,
         )
@@ -205,3 +212,14 @@ def _module_paths(
                 paths[child.token] = (*paths[ref.token], names[child.metatype])
                 queue.append(child)
     return paths
+
+
+def _by_token(compiled: CompiledModule) -> dict[Hashable, tuple[ProviderDescriptor, ...]]:
+    """A module's descriptors by token, in declaration order (kept with a kept compile:
+    the same tuples in every compile of it)."""
+    found: dict[Hashable, tuple[ProviderDescriptor, ...]] = {}
+    for descriptor in compiled.provider_descriptors:
+        token = descriptor.provide
+        before = found.get(token)
+        found[token] = (descriptor,) if before is None else (*before, descriptor)
+    return found

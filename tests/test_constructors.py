@@ -9,7 +9,8 @@ injector reads constructor annotations as real classes.
 from typing import Any
 
 import pytest
-from injector import Inject, NoInject
+from injector import Inject, NoInject, SingletonScope
+from nest.common.provider import Scope
 from nest.core import Injectable, Module, PyNestFactory
 
 from nest_testing import ProviderConstructionError, Test
@@ -156,3 +157,99 @@ def test_a_class_no_plan_can_be_kept_for_fails_as_the_injector_fails(planned: bo
         builder.compile()
     assert type(ours.value.__cause__) is type(theirs.value)
     assert ours.value.path == ("OddModule", "OddInit")
+
+
+# A graph for the records below: a diamond, a transient, a factory, an alias, a spy.
+@Injectable
+class Left:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+
+@Injectable
+class Right:
+    def __init__(self, clock: Clock, left: Left) -> None:
+        self.parts = (clock, left)
+
+
+@Injectable
+class Top:
+    def __init__(self, right: Right, left: Left, clock: Clock) -> None:
+        self.parts = (right, left, clock)
+
+
+@Injectable
+class Fresh:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+
+@Injectable
+class UsesFresh:
+    def __init__(self, fresh: Fresh, top: Top) -> None:
+        self.parts = (fresh, top)
+
+
+@Module(
+    providers=[
+        Top,
+        {"provide": "Alias", "useExisting": Top},
+        {"provide": "Made", "useFactory": lambda top: ("made", top), "inject": [Top]},
+        UsesFresh,
+        Right,
+        Left,
+        Clock,
+        {"provide": Fresh, "useClass": Fresh, "scope": Scope.TRANSIENT},
+    ],
+    exports=[Top, UsesFresh],
+)
+class DiamondModule:
+    pass
+
+
+def _records(planned: bool, spied: bool) -> tuple[list[Any], list[Any]]:
+    """The module's ledger, as comparable values: constructions in order, and who
+    received which object (named by the construction that made it)."""
+    builder = Test.create_testing_module(imports=[DiamondModule]).use_blueprint_cache(planned)
+    if spied:
+        builder.spy_provider(Left)
+    with builder.compile() as module:
+        module.get(Top), module.get("Alias"), module.resolve(Fresh), module.get(UsesFresh)
+        ledger = module._ledger
+        constructions = ledger.constructions_since(0)
+        made = {id(module.get(c.token)): c.serial for c in constructions if c.token is not Fresh}
+        injections = [
+            (i.consumer.serial, i.token, made.get(id(i.obj), type(i.obj).__name__))
+            for i in ledger.injections()
+        ]
+    return [(c.token, c.serial, c.phase, c.via) for c in constructions], injections
+
+
+@pytest.mark.parametrize("spied", [False, True], ids=["plain", "spied"])
+def test_both_paths_record_the_same_constructions_and_injections(spied: bool) -> None:
+    # The cached path reads built singletons from the injector's singleton scope
+    # itself; what it records must be what the injector's own lookups record.
+    assert _records(True, spied) == _records(False, spied)
+
+
+def _bindings(planned: bool) -> dict[Any, tuple[Any, ...]]:
+    builder = Test.create_testing_module(imports=[DiamondModule]).use_blueprint_cache(planned)
+    with builder.compile(init=False) as module:
+        bindings = module._container.injector.binder._bindings
+        return {
+            token: (
+                type(binding).__name__,
+                binding.scope,
+                type(binding.provider).__name__,
+                getattr(getattr(binding.provider, "_inner", None), "_cls", None),
+            )
+            for token, binding in bindings.items()
+            if isinstance(token, str) or token.__module__ == __name__
+        }
+
+
+def test_both_paths_bind_every_provider_alike() -> None:
+    # With the cache on, a class provider's binding is made without Binder.bind's generic
+    # checks: the same binding, scope and class as the injector's own.
+    assert _bindings(True) == _bindings(False)
+    assert _bindings(True)[Top][1:] == (SingletonScope, "_CountingProvider", Top)

@@ -139,6 +139,14 @@ def _awaited_bob() -> None:
         module.mocks[EmailService].send_welcome.assert_awaited_once_with("alice@example.com")
 
 
+# unittest.mock's own text: Python 3.12 indents "Actual:" under "Expected:", 3.10 does not.
+_ACTUAL = re.compile(r"^\s*Actual: ", re.MULTILINE)
+
+
+def _mock_assertion(scenario: Scenario) -> str:
+    return _ACTUAL.sub("  Actual: ", _text(scenario))
+
+
 def mock_errors() -> list[str]:
     def unknown() -> None:
         _app().mock_provider(Database).compile()
@@ -153,7 +161,13 @@ def mock_errors() -> list[str]:
         with _app().mock_provider(EmailService).compile() as module:
             module.mocks[Clock]
 
-    return [_text(_awaited_bob), _text(unknown), _text(factory), _text(misspelt), _text(no_mock)]
+    return [
+        _mock_assertion(_awaited_bob),
+        _text(unknown),
+        _text(factory),
+        _text(misspelt),
+        _text(no_mock),
+    ]
 
 
 def _all_but_clock(token: Any) -> Any:
@@ -203,7 +217,7 @@ def spy_errors() -> list[str]:
         with _app().spy_provider(EmailService).compile() as module:
             module.spies["EmailServce"]
 
-    return [_text(called_with_ann), _text(typo)]
+    return [_mock_assertion(called_with_ann), _text(typo)]
 
 
 # ── docs/testing-module.md, docs/recipes/troubleshooting.md ──────────────────

@@ -229,3 +229,50 @@ def test_a_router_included_with_options_is_built_by_fastapi_with_them() -> None:
         route = api_routes(SimpleNamespace(http_server=app))["/v1/items"]
         assert route.endpoint == controller.list_items
         assert route.response_field is not api_routes(module)["/items"].response_field
+
+
+@Controller("/kinds")
+class KindsController:
+    @Get("/sync")
+    def plain(self) -> dict[str, str]:
+        return {"kind": "sync"}
+
+    @Get("/async")
+    async def awaited(self) -> dict[str, str]:
+        return {"kind": "async"}
+
+
+@Controller("/nothing")
+class NoRoutesController:
+    """A controller without routes: PyNest still includes its (empty) router."""
+
+
+@Module(controllers=[KindsController, NoRoutesController])
+class KindsModule:
+    pass
+
+
+_KINDS = ("is_gen_callable", "is_async_gen_callable", "is_coroutine_callable")
+
+
+def test_a_reused_route_knows_what_kind_of_callable_its_endpoint_is() -> None:
+    # A reused route's dependants are told what kind of callable the endpoint is (as
+    # FastAPI found for the template's): the same as FastAPI finds for its own endpoint.
+    created = {r.path: r for r in PyNestFactory.create(KindsModule).http_server.routes}
+    with cached(KindsModule).compile():
+        pass
+    with cached(KindsModule).compile() as module:
+        routes = api_routes(module)
+        for path in ("/kinds/sync", "/kinds/async"):
+            route = routes[path]
+            for dependant in (route.dependant, route._flat_dependant):
+                fresh = type(dependant)(call=route.endpoint)
+                assert {k: getattr(dependant, k) for k in _KINDS} == {
+                    k: getattr(fresh, k) for k in _KINDS
+                }
+            assert route.dependant.call.__self__ is module.get(KindsController)
+        assert module.client.get("/kinds/sync").json() == {"kind": "sync"}
+        assert module.client.get("/kinds/async").json() == {"kind": "async"}
+        assert routes.keys() == {p for p, r in created.items() if isinstance(r, APIRoute)}
+        assert routes["/kinds/async"].dependant.is_coroutine_callable
+        assert not routes["/kinds/sync"].dependant.is_coroutine_callable

@@ -492,7 +492,10 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
                 _ratio(suite),
                 _paired(suite),
                 _verdict(_within(suite, DATABASE_TARGET)),
-                f"{suite['tests']} tests, {suite['rounds']} rounds",
+                f"CPU time {suite['cpu']['ratio']:.3f}x; {suite['tests']} tests, "
+                f"{suite['rounds']} rounds"
+                if "cpu" in suite
+                else f"{suite['tests']} tests, {suite['rounds']} rounds",
             ]
         )
         postgres = database.get("postgres")
@@ -681,6 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": bench_targets.measure_scaling(plan["scaling_sizes"], plan["scaling_rounds"]),
         "depends": bench_targets.measure_depends(plan["depends_requests"]),
         "from_app": bench_targets.measure_from_app(CACHE_SIZE, plan["cache_rounds"]),
+        "isolation": bench_targets.measure_isolation(plan["suite_rounds"], args.quick),
     }
     if args.instructions:
         if not bench_instructions.available():

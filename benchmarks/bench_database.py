@@ -111,6 +111,7 @@ def bench_suite_sqlite(tests: int = TESTS, rounds: int = ROUNDS) -> dict[str, An
     """Part 1: the plugin suite against the hand-written one, in subprocesses."""
     sides = {"plugin": "test_plugin_db.py", "by_hand": "test_by_hand_db.py"}
     samples: dict[str, list[float]] = {side: [] for side in sides}
+    cpu: dict[str, list[float]] = {side: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="nest-testing-db-") as tmp:
         directory = Path(tmp)
         (directory / "pytest.ini").write_text(INI, encoding="utf-8")
@@ -132,14 +133,17 @@ def bench_suite_sqlite(tests: int = TESTS, rounds: int = ROUNDS) -> dict[str, An
             log(f"  suite {'warm-up' if round_no < 0 else f'round {round_no + 1}/{rounds}'}")
             for side in order:
                 command = bench_suite.pytest_command(directory / sides[side])
-                elapsed, _ = bench_suite.run_suite(command, directory, tests, env)
+                elapsed, used, _ = bench_suite.run_suite_timed(command, directory, tests, env)
                 if round_no >= 0:
                     samples[side].append(elapsed)
+                    cpu[side].append(used)
     return {
         "tests": tests,
         "rounds": rounds,
         **bench_suite._stats(samples["plugin"], samples["by_hand"]),
+        "cpu": bench_suite._stats(cpu["plugin"], cpu["by_hand"]),
         "samples_s": samples,
+        "cpu_s": cpu,
     }
 
 
@@ -217,6 +221,9 @@ def markdown(suite: dict[str, Any], postgres: dict[str, Any] | None) -> str:
         f"by hand (`dependency_overrides` + `create_all` per test) | {suite['ratio']:.3f}x "
         f"| {suite['paired_median']:.3f}x [{suite['paired_min']:.3f}-{suite['paired_max']:.3f}] "
         f"| <= {TARGET} ({met}) |",
+        f"| the same, CPU time of the pytest process (all threads) | "
+        f"{suite['cpu']['ratio']:.3f}x | {suite['cpu']['paired_median']:.3f}x "
+        f"[{suite['cpu']['paired_min']:.3f}-{suite['cpu']['paired_max']:.3f}] | reported |",
     ]
     if postgres is None:
         lines.append("| PostgreSQL: skipped (no NEST_TESTING_DATABASE_URL) | - | - | - |")

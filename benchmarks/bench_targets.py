@@ -17,6 +17,7 @@ from typing import Any
 import bench_depends
 import bench_instructions
 import bench_scaling
+import bench_suite
 from nest.core import PyNestFactory
 from synthetic import make_app
 
@@ -87,6 +88,24 @@ def measure_from_app(size: tuple[int, int], rounds: int) -> dict[str, Any]:
     }
 
 
+def measure_isolation(rounds: int, quick: bool) -> list[dict[str, Any]]:
+    """Issue 16 target 1: 300-test suites on synthetic apps, per-test `nest_app` against
+    one shared app and against per-test `PyNestFactory.create` (quick: one round, and
+    the per-test create side only at the smaller size: 300 creates of 100x20 take
+    minutes)."""
+    log("isolation: per-test nest_app vs one shared app vs per-test create, 300-test suites")
+    rows = []
+    for size in bench_suite.SYNTHETIC_SIZES:
+        for kind in bench_suite.KINDS:
+            skip = ("create",) if quick and size != bench_suite.SYNTHETIC_SIZES[0] else ()
+            rows.append(
+                bench_suite.bench_synthetic(
+                    size, kind, bench_suite.TESTS, 1 if quick else rounds, skip=skip
+                )
+            )
+    return rows
+
+
 def _verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
@@ -142,6 +161,26 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     f"{per['raw ' + route] / 1e3:.0f}k instructions per request",
                 ]
             )
+    for row in results.get("isolation") or []:
+        for side, name in bench_suite.SIDE_NAMES.items():
+            stats = row.get(f"vs_{side}")
+            if stats is None:
+                continue
+            cpu, wall = stats["cpu"], stats["wall"]
+            target = bench_suite.side_target(side)
+            out.append(
+                [
+                    "12",
+                    f"{row['tests']}-test suite, {row['kind']} tests, {row['size']}: "
+                    f"per-test `nest_app` / {name}, CPU time",
+                    f"<= {target:.2f}",
+                    f"{cpu['ratio']:.2f}x",
+                    f"{cpu['paired_median']:.2f}x "
+                    f"[{cpu['paired_min']:.2f}-{cpu['paired_max']:.2f}]",
+                    _verdict(max(cpu["ratio"], cpu["paired_median"]) <= target),
+                    f"wall time {wall['ratio']:.2f}x; {row['rounds']} rounds",
+                ]
+            )
     from_app = results.get("from_app")
     if from_app:
         out.append(
@@ -178,4 +217,12 @@ EXPLANATIONS = """\
 9. **`Test.from_app`**: `Test.from_app(PyNestFactory.create(App)).compile()+close()`
    against `Test.create_testing_module(imports=[App]).compile()+close()`, CPU time,
    interleaved, cache on.
+10. **Per-test isolation** (`benchmarks/bench_suite.py --synthetic`): 300 generated
+   tests on a synthetic app (10x20, 100x20), one file per side, each run with
+   `python -m pytest -q` in a subprocess, interleaved: an HTTP test (`GET` through
+   `nest_client`) and a service-only test (`nest_app.get(Service)`), with the
+   plugin's per-test `nest_app`; the same test bodies on one module-scoped
+   `compile()` (and, for HTTP, `PyNestFactory.create` once + one `TestClient`); and
+   `PyNestFactory.create` + `TestClient` per test. The figure is CPU time of the
+   pytest process (all threads), per-test / the other side.
 """

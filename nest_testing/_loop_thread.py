@@ -8,11 +8,15 @@ same `BlockingPortal` and `sleep_until_stopped` anyio uses), so nothing runs at
 collection time, and every wait for the loop goes through one `wait` function the
 owner provides (the runtime's watchdog for hooks that block the loop).
 
-It runs what it is given; it knows nothing of modules, hooks or apps.
+It runs what it is given; it knows nothing of modules, hooks or apps. A running
+`LoopThread` can also be lent (`lent`): a view with the borrower's own `wait` whose
+`stop()` hands the loop back to the lender instead of stopping it (see
+`nest_testing._loop_pool`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -37,12 +41,20 @@ class LoopThread:
         self._wait = wait
         self._thread: threading.Thread | None = None
         self.portal: BlockingPortal | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The running loop (set by `start`)."""
+        self.host_task: asyncio.Task[Any] | None = None
+        """The task that keeps the portal open: the one task a idle loop runs."""
+        self._give_back: Callable[[LoopThread], None] | None = None
+        self._lent = False  # a view: stop() hands the loop back (once), never stops it
 
     def start(self) -> BlockingPortal:
         """Start the loop and its portal; returns the portal."""
         ready: Future[BlockingPortal] = Future()
 
         async def host() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.host_task = asyncio.current_task()
             async with BlockingPortal() as portal:
                 ready.set_result(portal)
                 await portal.sleep_until_stopped()
@@ -58,6 +70,18 @@ class LoopThread:
         self._thread.start()
         self.portal = ready.result()
         return self.portal
+
+    def lent(
+        self, wait: Callable[[Future[Any]], Any], give_back: Callable[[LoopThread], None]
+    ) -> LoopThread:
+        """This running loop for one borrower: `run` and `hold` wait through the
+        borrower's `wait`; its `stop()` calls `give_back(view)` instead of stopping."""
+        view = LoopThread(wait)
+        view._thread, view.portal, view.loop = self._thread, self.portal, self.loop
+        view.host_task = self.host_task
+        view._give_back = give_back
+        view._lent = True
+        return view
 
     def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         """`await func(*args)` on the loop, waiting through the owner's `wait`."""
@@ -98,11 +122,19 @@ class LoopThread:
             box["exc_info"] = (type(exc), exc, exc.__traceback__)
             raise
         finally:
-            self.portal.call(box["exit"].set)
+            # No round trip to set it: the task's end is what is waited for.
+            assert self.loop is not None
+            self.loop.call_soon_threadsafe(box["exit"].set)
             self._wait(task)
 
     def stop(self) -> None:
-        """Stop the loop (its remaining tasks are cancelled) and join the thread."""
+        """Stop the loop (its remaining tasks are cancelled) and join the thread; a lent
+        view gives the loop back instead."""
+        if self._lent:
+            give_back, self._give_back = self._give_back, None
+            if give_back is not None:
+                give_back(self)
+            return
         if self.portal is not None:
             with contextlib.suppress(RuntimeError):  # already stopped
                 self.portal.call(self.portal.stop, True)

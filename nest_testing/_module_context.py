@@ -91,7 +91,7 @@ class ModuleContext:
             raise self._unknown(token)
         if self._container.value_dropped(token):
             raise UnknownTokenError(_assertions.dropped_value(token), token=token)
-        scopes = {d.scope for d in descriptors}
+        scopes = {Scope(d.scope) for d in descriptors}  # PyNest takes "transient" too
         if descriptors and Scope.SINGLETON not in scopes:
             raise ScopeError(
                 f"{token_name(token)} is registered with scope "
@@ -216,7 +216,7 @@ class ModuleContext:
             raise AssertionError(
                 _assertions.not_registered(token, constructions, self._consumer_modules(token))
             )
-        scope = next((d.scope for d in descriptors if d.scope != Scope.SINGLETON), None)
+        scope = next((Scope(d.scope) for d in descriptors if d.scope != Scope.SINGLETON), None)
         if scope is not None:
             raise AssertionError(_assertions.wrong_scope(token, scope))
         message = (

@@ -35,6 +35,7 @@ from nest_testing._container import TestingContainer
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger, Phase
 from nest_testing._lifecycle import HookInterrupt
+from nest_testing._loop_pool import loop_thread
 from nest_testing._loop_thread import LoopThread
 from nest_testing._plan import Plan
 from nest_testing.errors import LifecycleHookError, NestTestingError, UsageError
@@ -93,20 +94,18 @@ class Runtime:
     def open_in_thread(self, *, init: bool = True) -> None:
         """Open on a loop of the module's own, in a background thread (`compile()`);
         without `init`, build the providers but run no hook (see `init`)."""
-        thread = LoopThread(self._wait)
-        thread.start()
+        thread = loop_thread(self._wait)  # see nest_testing._loop_pool
         self._thread = thread
         _OPEN.add(self)
         stack = ExitStack()
         stack.callback(self._stop_thread)  # last of all
-        stack.callback(self._run, self._stop_extensions)  # after the lifespan
+        stack.callback(self._stop_extensions_in_thread)  # after the lifespan
         try:
-            self._run(self._start, init)
-            if self._assembled is not None:
-                stack.enter_context(thread.hold(self._started_lifespan()))
+            # One trip to the loop: start, and hold the app's lifespan until close.
+            stack.enter_context(thread.hold(self._opened(init)))
         except BaseException as exc:
             self._fail(exc, stack)
-        stack.callback(self._run, self._shutdown_without_app)
+        stack.callback(self._shutdown_without_app_in_thread)
         self._exit = stack
         if init:
             self._ledger.phase = Phase.REQUEST
@@ -221,6 +220,16 @@ class Runtime:
                 raise exc.original from None
             raise
         self._ledger.phase = Phase.REQUEST
+
+    @asynccontextmanager
+    async def _opened(self, init: bool) -> AsyncIterator[None]:
+        """`_start`, then, if the app was built, its lifespan, held until the block ends."""
+        await self._start(init)
+        if self._assembled is None:  # lazy, or init=False: the lifespan starts later
+            yield
+            return
+        async with self._started_lifespan():
+            yield
 
     async def _start(self, init: bool) -> None:
         """Start the extensions and build the container on the running loop (the
@@ -372,6 +381,16 @@ class Runtime:
         )
         if not served and self._initialized:  # init=False: no hook ran
             await self._container.shutdown_lifecycle()
+
+    def _shutdown_without_app_in_thread(self) -> None:
+        if self._assembled is None and self._initialized:  # else nothing to run there
+            self._run(self._shutdown_without_app)
+
+    def _stop_extensions_in_thread(self) -> None:
+        if any(type(e).stop is not ModuleExtension.stop for e in self._started_extensions):
+            self._run(self._stop_extensions)  # else nothing to await on the loop
+        else:
+            self._started_extensions.clear()
 
     async def _stop_extensions(self) -> None:
         """Stop the extensions that started, last first (see `nest_testing._extensions`)."""

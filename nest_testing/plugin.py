@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
     from nest_testing._builder import TestingModuleBuilder
+    from nest_testing._loop_pool import LoopPool
     from nest_testing._testing_module import TestingModule
 
 __all__ = [
@@ -423,8 +424,30 @@ def nest_app(
     if runner is not None:  # compiled, and closed, on the test's loop
         yield request.getfixturevalue(f"_nest_app_on_{runner}_loop")
         return
-    with nest_builder.compile() as module:
+    from nest_testing._loop_pool import lending
+
+    with lending(_loop_pool(request.config)):  # one loop thread for the session's modules
+        module = nest_builder.compile()
+    with module:
         yield module
+
+
+_LOOP_POOL = pytest.StashKey["LoopPool"]()
+
+
+def _loop_pool(config: pytest.Config) -> LoopPool:
+    pool = config.stash.get(_LOOP_POOL, None)
+    if pool is None:
+        from nest_testing._loop_pool import LoopPool
+
+        pool = config.stash[_LOOP_POOL] = LoopPool()
+    return pool
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    pool = config.stash.get(_LOOP_POOL, None)
+    if pool is not None:
+        pool.close()
 
 
 @pytest.fixture

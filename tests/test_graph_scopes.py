@@ -1,9 +1,10 @@
 """``module.graph.node(token).scope``: the scope PyNest actually gives each provider."""
 
+import pytest
 from nest.common.provider import Scope
 from nest.core import Controller, Get, Injectable, InjectionToken, Module
 
-from nest_testing import Test
+from nest_testing import ScopeError, Test
 
 URL = InjectionToken("URL")
 
@@ -100,3 +101,22 @@ def test_doubles_are_singletons_and_use_class_keeps_the_scope() -> None:
     with builder.compile() as module:
         assert module.graph.node(PerRequest).scope is Scope.SINGLETON
         assert module.graph.node(RegisteredTransient).scope is Scope.TRANSIENT
+
+
+class Stamp:
+    pass
+
+
+@pytest.mark.parametrize("scope", ["transient", "request"])
+def test_a_scope_written_as_a_string_is_the_scope_pynest_applies(scope: str) -> None:
+    # PyNest takes {"scope": "transient"} as well as Scope.TRANSIENT (Scope is a str enum).
+    @Module(providers=[{"provide": Stamp, "useClass": Stamp, "scope": scope}])
+    class StringScopeModule:
+        pass
+
+    with Test.create_testing_module(imports=[StringScopeModule]).compile() as module:
+        assert module.resolve(Stamp) is not module.resolve(Stamp)
+        with pytest.raises(ScopeError, match=rf"registered with scope {scope.upper()}: "):
+            module.get(Stamp)
+        with pytest.raises(AssertionError, match=rf"registered with scope {scope.upper()} "):
+            module.assert_singleton(Stamp)

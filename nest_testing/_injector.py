@@ -103,6 +103,9 @@ class _CountingProvider(Provider[Any]):
         self._resolution = resolution
         self._built = built
 
+    def __repr__(self) -> str:  # the injector's debug log names the provider it uses
+        return f"{type(self).__name__}({self._inner!r})"
+
     def get(self, injector: Injector) -> Any:
         construction = self._ledger.begin(self._token, "container")
         stack = self._resolution.stack

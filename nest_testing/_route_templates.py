@@ -15,7 +15,8 @@ So, when the blueprint cache is on, a testing module registers its routes with
   `add_api_route` call is held back;
 - when the router is included, a route whose endpoint is the controller's method itself
   (no filter or parameter-decorator wrapper) and whose arguments equal those of a route
-  FastAPI built before is a copy of that route with the new endpoint, its request
+  FastAPI built before, in an app whose own router adds the same to every route
+  (dependencies, responses, ...), is a copy of that route with the new endpoint, its request
   handler rebuilt for this app. Guards are the one per-route argument: PyNest makes each
   guard's `Depends` anew for every route; when the new ones are made by the same code
   for the same guard classes, the copy gets them (and the dependants that call them), so
@@ -83,6 +84,21 @@ _KNOWN_FASTAPI = {
 # bound method, what its function is, so the same for every instance it is bound to.
 # (Its other cached properties, such as `cache_key`, are the call's own: never copied.)
 _CALL_KIND = ("is_gen_callable", "is_async_gen_callable", "is_coroutine_callable")
+# What of the app's own router FastAPI folds into every route included into it (its
+# include_router and add_api_route): a template serves only apps whose router has the same.
+_APP_ROUTER = (
+    "callbacks", "default_response_class", "dependencies", "deprecated",
+    "generate_unique_id_function", "include_in_schema", "responses", "route_class",
+    "strict_content_type", "tags",
+)  # fmt: skip
+
+
+def _app_router(app: FastAPI) -> tuple[Any, ...]:
+    """Those settings now (lists and dicts copied: a user may edit the router's later)."""
+    values = (getattr(app.router, name, None) for name in _APP_ROUTER)
+    return tuple(
+        list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v for v in values
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +106,7 @@ class _Template:
     arguments: dict[str, Any]  # PyNest's add_api_route arguments, less the per-route ones
     dependencies: list[Any]  # the guards' Depends the template was built with
     tags: list[Any]  # the controller router's tags
+    app_router: tuple[Any, ...]  # the settings of the app's router it was included into
     function: Any  # the controller method's function
     route: APIRoute  # the app's route, endpoint unbound, no request handler
     kinds: tuple[dict[str, Any], dict[str, Any]]  # _CALL_KIND of its dependant, flat one
@@ -205,7 +222,9 @@ def _kind(dependant: Dependant) -> dict[str, Any]:
     return {name: dependant.__dict__[name] for name in _CALL_KIND if name in dependant.__dict__}
 
 
-def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Template | None:
+def _template_of(
+    route: Any, arguments: dict[str, Any], tags: list[Any], app_router: tuple[Any, ...]
+) -> _Template | None:
     """A template from a route FastAPI built, when it is one this module can rebind."""
     endpoint = arguments.get("endpoint")
     dependencies = list(arguments.get("dependencies") or ())
@@ -225,6 +244,7 @@ def _template_of(route: Any, arguments: dict[str, Any], tags: list[Any]) -> _Tem
         arguments=_static(arguments),
         dependencies=dependencies,
         tags=list(tags),
+        app_router=app_router,
         function=endpoint.__func__,
         route=stripped,
         kinds=(_kind(route.dependant), _kind(route._flat_dependant)),
@@ -317,7 +337,8 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
                 router.add_api_route(**arguments)
             include_router(self._app, router, **options)
             return
-        fits = [self._fitting(router, key, arguments) for key, arguments in held]
+        app_router = _app_router(self._app)
+        fits = [self._fitting(router, key, arguments, app_router) for key, arguments in held]
         for (_, arguments), template in zip(held, fits, strict=True):
             if template is None:
                 router.add_api_route(**arguments)
@@ -339,17 +360,22 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
             if route is None:
                 break  # FastAPI did not build what was handed over; keep what it did
             merged.append(route)
-            made = _template_of(route, arguments, router.tags)
+            made = _template_of(route, arguments, router.tags, app_router)
             if made is not None:
                 self._templates.put(key, made, room=self._routes)
         merged.extend(built)
         routes[start:] = merged
 
     def _fitting(
-        self, router: APIRouter, key: Hashable, arguments: dict[str, Any]
+        self,
+        router: APIRouter,
+        key: Hashable,
+        arguments: dict[str, Any],
+        app_router: tuple[Any, ...],
     ) -> _Template | None:
         """The template for this route, if it was made from the same method with the same
-        arguments (other than the instance the method is bound to)."""
+        arguments (other than the instance the method is bound to), in an app whose router
+        adds the same to its routes."""
         template = self._templates.get(key)
         endpoint = arguments["endpoint"]
         if (
@@ -361,6 +387,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         try:
             same = (
                 router.tags == template.tags
+                and template.app_router == app_router
                 and template.arguments == _static(arguments)
                 and _same_dependencies(template.dependencies, arguments.get("dependencies") or ())
             )

@@ -372,9 +372,14 @@ class Runtime:
     # ── closing ──────────────────────────────────────────────────────────────
 
     async def _shutdown_without_app(self) -> None:
-        """A lazy module whose app was never built has no lifespan to run the shutdown
-        hooks: run them here. (With an app, its lifespan already did, as in production.)"""
-        if self._assembled is None and self._initialized:  # init=False: no hook ran
+        """A lazy module whose app's lifespan never started (the app never built, or, on
+        the test's loop, never served) has nothing to run the shutdown hooks: run them
+        here. (When its lifespan started, it already did, as in production.)"""
+        # On its own loop the lifespan starts with the app; on the test's, with a client.
+        served = self._assembled is not None and (
+            self._thread is not None or self._lifespan_started
+        )
+        if not served and self._initialized:  # init=False: no hook ran
             await self._container.shutdown_lifecycle()
 
     def _shutdown_without_app_in_thread(self) -> None:

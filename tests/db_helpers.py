@@ -49,3 +49,16 @@ def postgres_url() -> str:
 
 
 __all__ = ["async_config", "configured_file", "postgres_url", "snapshot", "sync_config"]
+
+
+def database_names(url: str) -> set[str]:
+    """The test databases this process has on the server at `url`."""
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT datname FROM pg_database")).scalars()
+            return {name for name in rows if name.startswith(f"nest_testing_{os.getpid()}_")}
+    finally:
+        engine.dispose()

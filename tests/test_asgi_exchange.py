@@ -2,6 +2,7 @@
 answers as httpx2's ASGITransport does: status, headers as sent, body, HEAD, a late
 receive() (a streaming response listening for the disconnect), app errors."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from nt_sample_app import AppModule
 
 from nest_testing import Test
-from nest_testing._asgi_exchange import exchange
+from nest_testing._asgi_exchange import _Exchange, exchange
 from nest_testing._clients import CLIENT_ADDRESS
 
 
@@ -140,3 +141,47 @@ async def test_the_async_client_of_a_compile_module_sends_bodies_and_streams() -
     assert echoed["agent"] == "testclient"
     assert streamed.text == "abc"
     assert failed.status_code == 500
+
+
+async def _raises_at_once(scope: Any, receive: Any, send: Any) -> None:
+    raise Boom("before any response")
+
+
+async def _raises_mid_body(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 201, "headers": [(b"x-a", b"1")]})
+    await send({"type": "http.response.body", "body": b"part", "more_body": True})
+    raise Boom("in the middle")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("app", "status", "headers", "body"),
+    [(_raises_at_once, 500, [], b""), (_raises_mid_body, 201, [("x-a", "1")], b"part")],
+    ids=["at-once", "mid-body"],
+)
+async def test_a_bare_asgi_app_that_raises_is_answered_as_asgitransport_does(
+    app: Any, status: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    # No ServerErrorMiddleware to send a 500 first: the exchange answers for the app.
+    request = httpx2.Request("GET", "http://testserver/")
+    ours = await exchange(app, request, CLIENT_ADDRESS, False)
+    theirs = await httpx2.ASGITransport(
+        app=app, client=CLIENT_ADDRESS, raise_app_exceptions=False
+    ).handle_async_request(request)
+    await ours.aread()
+    await theirs.aread()
+    _same(ours, theirs)
+    assert (ours.status_code, ours.headers.multi_items(), ours.content) == (status, headers, body)
+
+
+@pytest.mark.asyncio
+async def test_a_late_receive_waits_until_the_response_is_complete() -> None:
+    # As an app listening for the disconnect while it streams sees it: only at the end.
+    state = _Exchange(httpx2.Request("GET", "http://testserver/"))
+    assert (await state.receive())["type"] == "http.request"
+    late = asyncio.ensure_future(state.receive())
+    await asyncio.sleep(0)
+    assert not late.done()
+    await state.send({"type": "http.response.start", "status": 200})
+    await state.send({"type": "http.response.body", "body": b"done"})
+    assert await late == {"type": "http.disconnect"}

@@ -1,8 +1,13 @@
 """Both client families reach a testing module: httpx2 (ours and starlette's) and httpx."""
 
+import asyncio
+import threading
+
+import anyio
 import httpx
 import httpx2
 import pytest
+from nest.core import Controller, Get, Module
 from nt_sample_app import AppModule
 from starlette.requests import Request
 from starlette.testclient import TestClient
@@ -64,3 +69,55 @@ async def test_every_client_presents_the_testclients_address() -> None:
     async with await builder.compile_async() as module, module.async_client() as client:
         loop_peer = (await client.get("/peer")).json()
     assert sync_peer == portal_peer == loop_peer == {"host": "testclient", "port": 50000}
+
+
+STARTED = threading.Event()
+RELEASE = threading.Event()
+FINISHED = threading.Event()
+
+
+@Controller("slow")
+class SlowController:
+    @Get("/")
+    async def slow(self) -> dict[str, bool]:
+        STARTED.set()
+        await anyio.to_thread.run_sync(RELEASE.wait, 30)
+        FINISHED.set()
+        return {"done": True}
+
+
+@Module(controllers=[SlowController])
+class SlowModule:
+    pass
+
+
+@pytest.mark.asyncio
+async def test_cancelling_a_request_to_a_compiled_module_stops_only_the_test_waiting() -> None:
+    # A test that gives up on a request (a timeout, a cancelled task) is cancelled at
+    # once; the request itself finishes on the module's loop.
+    for event in (STARTED, RELEASE, FINISHED):
+        event.clear()
+    with Test.create_testing_module(imports=[SlowModule]).compile() as module:
+        async with module.async_client() as client:
+            request = asyncio.ensure_future(client.get("/slow"))
+            try:
+                await anyio.to_thread.run_sync(STARTED.wait, 30)
+                request.cancel()
+                # (bounded, so that a request that holds its test fails it, not hangs it)
+                done, _ = await asyncio.wait({request}, timeout=10)
+                assert request in done
+                assert request.cancelled()
+            finally:
+                RELEASE.set()
+            assert await anyio.to_thread.run_sync(FINISHED.wait, 30)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_a_trio_test_reaches_a_compiled_module_through_a_thread(anyio_backend: str) -> None:
+    # No asyncio loop to hand the request to: the async client goes through a worker
+    # thread to the module's own loop.
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        async with module.async_client() as client:
+            assert (await client.get("/items")).json() == ["apple", "pear"]
+            assert (await client.get("/loop")).json() == {"same_loop": True, "task_alive": True}

@@ -60,6 +60,14 @@ def test_depends_class_is_counted_per_request_with_its_route(module: TestingModu
     assert message.count("(request, Depends on GET /items/audit)") == 3
 
 
+def test_a_class_never_built_is_reported_with_no_construction_listed(
+    module: TestingModule,
+) -> None:
+    with pytest.raises(AssertionError) as info:
+        module.assert_constructed(Audit, times=1)  # no request asked for it yet
+    assert str(info.value) == "Audit: expected 1 construction(s), got 0."
+
+
 def test_track_constructions_is_empty_when_nothing_is_built(module: TestingModule) -> None:
     with module.track_constructions() as delta:
         module.client.get("/items")

@@ -6,6 +6,7 @@ with it off, by the injector's ``ClassProvider``. Both must give what
 injector reads constructor annotations as real classes.
 """
 
+import logging
 from typing import Any
 
 import pytest
@@ -157,6 +158,35 @@ def test_a_class_no_plan_can_be_kept_for_fails_as_the_injector_fails(planned: bo
         builder.compile()
     assert type(ours.value.__cause__) is type(theirs.value)
     assert ours.value.path == ("OddModule", "OddInit")
+
+
+@Injectable
+class Traced:
+    pass
+
+
+@Module(providers=[Traced])
+class TracedModule:
+    pass
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_the_injectors_debug_log_names_the_provider_each_counting_provider_wraps(
+    caplog: pytest.LogCaptureFixture, planned: bool
+) -> None:
+    # logging.getLogger("injector").setLevel(DEBUG) is how one watches injection happen:
+    # the line names what builds each class, not "<_CountingProvider object at 0x...>".
+    # (Lazy: an eager compile with the cache on reads built singletons without the
+    # injector's lookups, and so without its debug lines; a lazy module's are its own.)
+    builder = Test.create_testing_module(imports=[TracedModule]).use_blueprint_cache(planned)
+    with caplog.at_level(logging.DEBUG, logger="injector"), builder.lazy().compile() as module:
+        module.get(Traced)
+    # With the cache off the injector's own ClassProvider builds it (no repr of its own).
+    inner = f"PlannedClassProvider({Traced!r})" if planned else "<injector.ClassProvider object"
+    assert (
+        f"{Traced!r}, scope=<class 'injector.SingletonScope'>) using _CountingProvider({inner}"
+        in caplog.text
+    )
 
 
 # A graph for the records below: a diamond, a transient, a factory, an alias, a spy.

@@ -4,11 +4,13 @@ The apps are shaped as `nest generate application` writes them (tests/nt_orm_*_a
 module-level provider, services keeping `self.config = config`, `Depends(config.get_db)`.
 """
 
+import asyncio
 import subprocess
 import sys
 import threading
 import types
 
+import anyio
 import pytest
 from db_helpers import ENV_URL, async_config, configured_file, snapshot, sync_config
 from nest.core import Injectable, Module
@@ -145,6 +147,42 @@ def test_reset_empties_the_tables_for_tests_sharing_one_module() -> None:
         module.database.reset()
         assert module.client.get("/note/").json() == []
         assert module.client.get("/note/count").json() == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("app", ["sync", "async"])
+async def test_areset_of_a_compiled_module_empties_the_tables(app: str) -> None:
+    # From an async test, for a module on its own loop: a sync provider's reset runs
+    # here, an async one's on the module's loop.
+    if app == "sync":
+        builder, path = sync_module(), "/note/"
+        row: dict[str, str] = {"title": "a"}
+    else:
+        builder = Test.create_testing_module(imports=[AsyncApp]).use_database(async_config)
+        path, row = "/item/", {"name": "a"}
+    with builder.compile() as module:
+        async with module.async_client() as client:
+            await client.post(path, json=row)
+            await module.database.areset()
+            assert (await client.get(f"{path}count")).json() == 0
+
+
+def test_a_closed_modules_database_is_gone() -> None:
+    with sync_module().compile() as module:
+        database = module.database
+    for use in (database.session, database.reset, lambda: database.url):
+        with pytest.raises(UsageError, match="closed; its test database is gone"):
+            use()
+    with pytest.raises(UsageError, match="closed"):
+        module.database  # noqa: B018  # the property is the lookup
+
+
+@pytest.mark.asyncio
+async def test_areset_on_another_loop_than_the_modules_is_a_usage_error() -> None:
+    builder = Test.create_testing_module(imports=[AsyncApp]).use_database(async_config)
+    async with await builder.compile_async() as module:
+        with pytest.raises(UsageError, match="must run on the event loop the module was"):
+            await anyio.to_thread.run_sync(asyncio.run, module.database.areset())
 
 
 def test_a_sqlite_file_url_gives_each_module_a_file_of_its_own(tmp_path) -> None:

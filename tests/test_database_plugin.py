@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy.dialects.postgresql.asyncpg
 import sqlalchemy.dialects.postgresql.psycopg
 import sqlalchemy.dialects.sqlite.aiosqlite  # noqa: F401
-from db_helpers import ENV_URL, postgres_url
+from db_helpers import ENV_URL, database_names, postgres_url
 
 import nest_testing._database_backends
 import nest_testing._database_postgres  # noqa: F401
@@ -171,21 +171,61 @@ def test_a_marker_without_a_provider_fails_in_one_line(pytester: pytest.Pytester
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*names no ORM provider. Set nest_database =*"])
+    assert_no_traceback(result)
 
 
-def test_a_bad_ini_spec_fails_in_one_line(pytester: pytest.Pytester) -> None:
+def assert_no_traceback(result: pytest.RunResult) -> None:
+    """The failure is its message alone (`pytest.fail(..., pytrace=False)`): no frames of
+    the plugin's code, which would only bury it."""
+    assert "_database_plugin.py" not in result.stdout.str()
+
+
+def test_a_marker_with_unknown_arguments_fails_in_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makeini(inner_ini("nest_app_module = nt_orm_sync_app.app_module:AppModule"))
+    pytester.makepyfile(
+        """
+        import pytest
+        from nt_orm_sync_app.config import config
+
+        @pytest.mark.nest_db(config, transactions=True)
+        def test_typo(nest_app):
+            pass
+
+        @pytest.mark.nest_db(config, config)
+        def test_two_providers(nest_app):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=2)
+    expected = "expected nest_db(config=None, *, transaction=False, url=None)."
+    result.stdout.fnmatch_lines([f"*{{'transactions': True}}: {expected}*"])
+    result.stdout.fnmatch_lines([f"*(<*>, <*>) {{}}: {expected}*"])
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("nt_orm_sync_app.config:confg", "*has no attribute 'confg'*config?"),
+        ("nt_orm_sync_app.config", "*expected 'package.module:config' (a module path, a colon*"),
+    ],
+    ids=["misspelt", "no-colon"],
+)
+def test_a_bad_ini_spec_fails_in_one_line(
+    pytester: pytest.Pytester, spec: str, problem: str
+) -> None:
     pytester.makeini(
         inner_ini(
             "nest_app_module = nt_orm_sync_app.app_module:AppModule",
-            "nest_database = nt_orm_sync_app.config:confg",
+            f"nest_database = {spec}",
         )
     )
     pytester.makepyfile("def test_x(nest_app):\n    pass\n")
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        ["*nest_database = 'nt_orm_sync_app.config:confg': *has no attribute 'confg'*config?"]
-    )
+    result.stdout.fnmatch_lines([f"*nest_database = {spec!r}: {problem}"])
+    assert_no_traceback(result)
 
 
 def test_async_provider_gets_an_async_session_in_async_tests(pytester: pytest.Pytester) -> None:
@@ -239,3 +279,16 @@ def test_on_postgresql(nest_app):
     )
     result = project.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "randomly")
     result.assert_outcomes(passed=9)
+
+
+def test_the_databases_of_a_session_are_dropped_when_it_ends(
+    outer_url: str | None, project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At the end of the pytest session, not only when the process exits (an in-process
+    # inner session here: the process goes on).
+    monkeypatch.setenv(ENV_URL, outer_url or "")
+    url = postgres_url()
+    monkeypatch.setenv(ENV_URL, url)
+    project.makepyfile(test_inner_db_isolation=ISOLATION)
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=8)
+    assert database_names(url) == set()

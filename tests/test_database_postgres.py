@@ -1,17 +1,18 @@
 """use_database on a real PostgreSQL server (NEST_TESTING_DATABASE_URL; .ci/run starts one).
 
-Skipped, with the reason, when no server answers; never passed without one.
+Skipped, with the reason, when no server answers; never passed without one (except the
+last test, of a server that refuses the connection).
 """
 
 import os
 
 import pytest
-from db_helpers import async_config, postgres_url, snapshot, sync_config
+from db_helpers import async_config, database_names, postgres_url, snapshot, sync_config
 from nt_orm_async_app.app_module import AppModule as AsyncApp
 from nt_orm_async_app.entities import Item
 from nt_orm_sync_app.app_module import AppModule as SyncApp
 from nt_orm_sync_app.entities import Note
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, make_url, select
 
 from nest_testing import Test
 from nest_testing import _database_backends as backends
@@ -20,16 +21,6 @@ from nest_testing import _database_backends as backends
 @pytest.fixture
 def url() -> str:
     return postgres_url()
-
-
-def database_names(url: str) -> set[str]:
-    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT datname FROM pg_database")).scalars()
-            return {name for name in rows if name.startswith(f"nest_testing_{os.getpid()}_")}
-    finally:
-        engine.dispose()
 
 
 def test_sync_app_rolls_back_without_rebuilding_the_schema(url: str) -> None:
@@ -115,3 +106,27 @@ def test_databases_are_dropped_when_the_process_is_done(url: str) -> None:
     assert database_names(url)
     assert backends.drop_databases() == []
     assert database_names(url) == set()
+    # and the process goes on: the next module gets a new database, not a dropped one
+    builder = Test.create_testing_module(imports=[SyncApp]).use_database(sync_config, url=url)
+    with builder.compile() as module:
+        assert module.client.post("/note/", json={"title": "after"}).json() == 1
+    assert backends.drop_databases() == []
+
+
+def test_a_database_that_cannot_be_dropped_is_named_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # At exit or at the end of the session, a server that went away must not turn into a
+    # traceback: the names of what is left on it come back. (No server needed: this one
+    # refuses the connection.)
+    from nest_testing import _database_postgres as postgres
+    from nest_testing._database_targets import Target
+
+    gone = Target(
+        make_url("postgresql+psycopg://postgres@127.0.0.1:1/postgres"),
+        False,
+        "postgresql",
+        "a test",
+    )
+    monkeypatch.setattr(postgres, "_POOL", postgres._Pool(created={"nest_testing_gone": gone}))
+    assert postgres.drop_databases() == ["nest_testing_gone"]

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from deployed_apps import DeployedModule, Events, deployed_app, get_token
-from fastapi import Depends, WebSocket
+from fastapi import Depends, FastAPI, WebSocket
 from fastapi.middleware.gzip import GZipMiddleware
 from nest.core import PyNestFactory
+from nest.core.pynest_application import PyNestApp
+from nest.core.pynest_container import PyNestContainer
 from starlette.testclient import TestClient
 
 from nest_testing import NestTestingError, Test, UsageError
@@ -123,6 +125,24 @@ def test_an_unknown_app_option_is_a_usage_error_with_a_did_you_mean() -> None:
 def test_from_app_of_anything_but_a_pynest_app_says_what_it_expects(bad: object) -> None:
     with pytest.raises(UsageError, match=r"expects the PyNestApp that PyNestFactory\.create"):
         Test.from_app(bad)  # type: ignore[arg-type]
+
+
+def test_from_app_of_an_app_with_no_module_says_so() -> None:
+    # A PyNestApp put together by hand around an empty container: no root to import.
+    app = PyNestApp(PyNestContainer(), FastAPI())
+    with pytest.raises(UsageError, match=r"Test\.from_app\(\): .* has no registered @Module"):
+        Test.from_app(app)
+
+
+def test_the_routers_settings_are_carried_over() -> None:
+    app = deployed_app(Events(), redirect_slashes=False, deprecated=True)
+    with TestClient(app.http_server) as production:
+        schema = production.get("/api/openapi.json").json()
+        assert production.get("/greet/").status_code == 404  # no redirect to /greet
+    with Test.from_app(app).compile() as module:
+        assert module.client.get("/greet/").status_code == 404
+        assert module.client.get("/api/openapi.json").json() == schema
+    assert all(op["deprecated"] for path in schema["paths"].values() for op in path.values())
 
 
 def test_from_app_of_a_cli_apps_click_group_says_how_to_test_it() -> None:

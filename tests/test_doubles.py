@@ -135,6 +135,9 @@ def test_spy_behaves_like_the_real_provider_and_records_calls() -> None:
         m.assert_singleton(Mailer)
         # What an assertion message shows for the spy: that it is one, and of what.
         assert re.fullmatch(r"<spy of <\S+\.Mailer object at 0x[0-9a-f]+>>", repr(spy))
+        assert repr(m.spies) == f"spies({{Mailer: {spy!r}}})"
+        spy.sent = ["set by the test"]  # on the real provider, read back through the spy
+        assert spy.sent == ["set by the test"]
 
 
 # ── use_mocker ───────────────────────────────────────────────────────────────
@@ -284,9 +287,19 @@ def test_override_module_of_a_module_not_in_the_graph() -> None:
         builder.compile()
 
 
-def test_override_module_requires_modules() -> None:
-    with pytest.raises(UsageError, match="takes PyNest @Module classes"):
-        Test.create_testing_module(imports=[ShopModule]).override_module(Repo, DatabaseModule)
+@pytest.mark.parametrize(
+    "override",
+    [
+        lambda b: b.override_module(Repo, DatabaseModule),
+        lambda b: b.override_module(DatabaseModule, Repo),
+        lambda b: b.override_module(DatabaseModule).use_module(Repo),
+    ],
+    ids=["module", "replacement", "use_module"],
+)
+def test_override_module_requires_modules(override: Any) -> None:
+    builder = Test.create_testing_module(imports=[ShopModule])
+    with pytest.raises(UsageError, match=r"takes PyNest @Module classes; .*Repo.* is not one"):
+        override(builder)
 
 
 # ── guards ───────────────────────────────────────────────────────────────────

@@ -222,11 +222,14 @@ class UnannotatedModule:
     pass
 
 
-def test_a_constructor_the_injector_cannot_call_reports_pythons_own_error() -> None:
+@pytest.mark.parametrize("cache", [True, False], ids=["cache-on", "cache-off"])
+def test_a_constructor_the_injector_cannot_call_reports_pythons_own_error(cache: bool) -> None:
     # The injector wraps the TypeError of calling it in its CallError; the user must see
-    # Python's message (what is missing), not the injector's wrapper.
+    # Python's message (what is missing), not the injector's wrapper. (With the blueprint
+    # cache off the injector's own ClassProvider calls it: the CallError path.)
+    builder = Test.create_testing_module(imports=[UnannotatedModule]).use_blueprint_cache(cache)
     with pytest.raises(ProviderConstructionError) as info:
-        Test.create_testing_module(imports=[UnannotatedModule]).compile()
+        builder.compile()
     message = str(info.value)
     assert message.startswith("UnannotatedModule -> NeedsUnannotated -> Unannotated: TypeError(")
     assert "missing 1 required positional argument: 'port'" in message

@@ -170,6 +170,35 @@ def test_constructor_type_error_chains_the_users_exception_not_callerror(
     assert "CallError" not in str(exc)
 
 
+class ErrUpstreamError(Exception):
+    """A user exception with six arguments, one of them an exception (as CallError has)."""
+
+    def __init__(self, host: str, port: int, method: str, url: str, cause: Exception) -> None:
+        super().__init__(host, port, method, url, cause, "retried 3 times")
+
+
+@Injectable
+class ErrUpstreamClient:
+    def __init__(self) -> None:
+        raise ErrUpstreamError("db", 5432, "GET", "/health", TimeoutError("slow"))
+
+
+@Module(providers=[ErrUpstreamClient])
+class ErrUpstreamModule:
+    pass
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["constructor-plans", "injector"])
+def test_a_users_exception_shaped_like_callerror_is_reported_as_raised(planned: bool) -> None:
+    # Only the injector's own CallError is unwrapped; the user's exception is what they
+    # raised, whatever its arguments hold.
+    builder = Test.create_testing_module(imports=[ErrUpstreamModule]).use_blueprint_cache(planned)
+    exc = compile_error(builder, ProviderConstructionError)
+
+    assert type(exc.__cause__) is ErrUpstreamError
+    assert str(exc).startswith("ErrUpstreamModule -> ErrUpstreamClient: ErrUpstreamError('db', ")
+
+
 # ── factories ─────────────────────────────────────────────────────────────────
 
 ERR_DB_URL = InjectionToken("ERR_DB_URL")
@@ -838,13 +867,41 @@ def test_compile_after_a_failed_compile_is_a_usage_error() -> None:
         builder.compile()
 
 
-def test_configuring_a_compiled_builder_is_a_usage_error() -> None:
+def _keep(value: object) -> object:
+    return value
+
+
+CONFIGURING: dict[str, Callable[[TestingModuleBuilder], object]] = {
+    "override_provider": lambda b: b.override_provider(ErrPlainService, ErrPlainService),
+    "strict": lambda b: b.strict(),
+    "mock_provider": lambda b: b.mock_provider(ErrPlainService),
+    "spy_provider": lambda b: b.spy_provider(ErrPlainService),
+    "use_auto_mock": lambda b: b.use_auto_mock(),
+    "use_mocker": lambda b: b.use_mocker(_keep),
+    "override_module": lambda b: b.override_module(ErrPlainModule, ErrPlainModule),
+    "override_guard": lambda b: b.override_guard(ErrPlainService, ErrPlainService),
+    "override_filter": lambda b: b.override_filter(ErrPlainService, ErrPlainService),
+    "override_pipe": lambda b: b.override_pipe(ErrPlainService, ErrPlainService),
+    "hook_timeout": lambda b: b.hook_timeout(5),
+    "lazy": lambda b: b.lazy(),
+    "use_blueprint_cache": lambda b: b.use_blueprint_cache(False),
+    "configure_app": lambda b: b.configure_app(_keep),
+    "app_options": lambda b: b.app_options(title="Late"),
+    "override_dependency": lambda b: b.override_dependency(_keep, _keep),
+    "use_database": lambda b: b.use_database(object()),
+}
+
+
+@pytest.mark.parametrize("configure", CONFIGURING.values(), ids=CONFIGURING.keys())
+def test_configuring_a_compiled_builder_is_a_usage_error(
+    configure: Callable[[TestingModuleBuilder], object],
+) -> None:
+    # It would configure nothing: the module was built from what the builder held then.
     builder = Test.create_testing_module(imports=[ErrPlainModule])
-    with builder.compile():
-        with pytest.raises(UsageError):
-            builder.override_provider(ErrPlainService, ErrPlainService)
-        with pytest.raises(UsageError):
-            builder.strict()
+    with builder.compile(), pytest.raises(UsageError, match="already compiled"):
+        configure(builder)
+    with pytest.raises(UsageError, match="already compiled"):
+        configure(builder)
 
 
 def test_override_never_completed_is_a_usage_error() -> None:

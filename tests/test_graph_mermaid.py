@@ -1,9 +1,10 @@
 """`module.graph.to_mermaid()`: the picture users paste into docs and reviews."""
 
+import pytest
 from nest.core import Injectable, Module
 from nt_sample_app import ItemController, ItemModule, ItemService, Logger, RequestContext
 
-from nest_testing import Test
+from nest_testing import Test, UnknownTokenError
 
 EXPECTED = """\
 flowchart LR
@@ -87,3 +88,16 @@ def test_an_implicit_class_is_drawn_outside_the_modules_and_marked() -> None:
         "  n0 --> n1",
         "  classDef implicit fill:#f8d7da,stroke:#b02a37,stroke-dasharray:4",
     ]
+
+
+class NotInTheApp:
+    pass
+
+
+@pytest.mark.parametrize("ask", ["node", "dependencies", "dependents"])
+def test_asking_the_graph_about_a_token_it_lacks_names_the_token(ask: str) -> None:
+    # Not an empty list, which would read as "nothing depends on it".
+    with Test.create_testing_module(imports=[ItemModule]).compile() as module:
+        graph = module.graph
+    with pytest.raises(UnknownTokenError, match="NotInTheApp is not in this testing"):
+        getattr(graph, ask)(NotInTheApp)

@@ -155,6 +155,18 @@ def test_lazy_starts_hook_definers_with_what_they_need_and_stops_what_was_built(
     assert Untouched not in module.constructions
 
 
+@Module(providers=[Untouched, {"provide": "connection", "useValue": Connection()}])
+class ValueOnlyModule:
+    pass
+
+
+def test_lazy_stops_a_value_with_hooks_where_no_class_was_built() -> None:
+    HOOKS.clear()
+    with Test.create_testing_module(imports=[ValueOnlyModule]).lazy().compile():
+        assert HOOKS == ["init Connection"]
+    assert HOOKS == ["init Connection", "shutdown Connection"]  # and Untouched never built
+
+
 @Injectable
 class LateHook(Recorder):
     pass

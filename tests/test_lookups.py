@@ -19,6 +19,7 @@ from nt_sample_app import (
 
 from nest_testing import (
     EncapsulationError,
+    MissingProviderError,
     NestTestingError,
     ScopeError,
     Test,
@@ -107,6 +108,21 @@ def test_int_and_function_tokens_are_named_as_written(module: TestingModule) -> 
     assert "<function" not in message
 
 
+def test_strict_resolve_of_an_unregistered_class_is_refused_by_name() -> None:
+    class Stranger:
+        def __init__(self, logger: Logger) -> None:
+            self.logger = logger
+
+    with (
+        Test.create_testing_module(imports=[AppModule]).strict().compile() as strict,
+        pytest.raises(MissingProviderError) as info,
+    ):
+        strict.resolve(Stranger)  # nothing injects it: no consumer to name
+    assert "no module provides Stranger" in str(info.value)
+    assert info.value.token is Stranger
+    assert info.value.path == ("Stranger",)
+
+
 def test_select_sees_own_imported_and_exported_tokens(module: TestingModule) -> None:
     items = module.select(ItemModule)
     assert items.get(ItemService) is module.get(ItemService)
@@ -130,6 +146,17 @@ def test_select_refuses_what_the_module_cannot_see(module: TestingModule) -> Non
     assert "ItemModule" in str(info.value)
     with pytest.raises(EncapsulationError, match="not visible to CoreModule"):
         module.select(CoreModule).resolve(Ticker)
+
+
+class Loger:
+    """A typo of Logger, registered nowhere."""
+
+
+def test_select_of_a_token_no_module_registers_says_so(module: TestingModule) -> None:
+    # Not an EncapsulationError, nor a lookup that goes on to build it.
+    with pytest.raises(UnknownTokenError, match="Did you mean: Logger") as info:
+        module.select(ItemModule).resolve(Loger)
+    assert type(info.value) is UnknownTokenError
 
 
 @Injectable

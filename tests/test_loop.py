@@ -117,3 +117,20 @@ async def test_lazy_async_module_runs_its_apps_lifespan_and_shutdown_hooks() -> 
         ticker = module.get(Ticker)
         assert ticker.events == ["init"]
     assert ticker.events == ["init", "shutdown"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("app", ["never built", "built, never served"])
+async def test_a_lazy_async_module_whose_app_never_served_runs_its_shutdown_hooks(
+    app: str,
+) -> None:
+    # The app's lifespan runs the shutdown hooks; a module whose lifespan never started
+    # (no async_client) runs them itself, whether or not something looked at its app.
+    async with (
+        await Test.create_testing_module(imports=[AppModule]).lazy().compile_async() as (module)
+    ):
+        ticker = module.get(Ticker)
+        if app == "built, never served":
+            assert module.http_server.title == "FastAPI"
+        assert ticker.events == ["init"]
+    assert ticker.events == ["init", "shutdown"]

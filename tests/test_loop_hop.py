@@ -120,3 +120,27 @@ async def test_the_async_client_of_a_closed_module_says_it_is_closed() -> None:
                 await client.get("/items")
     finally:
         await module.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_task_the_other_loop_cancels_cancels_its_caller_and_is_let_go(
+    thread: LoopThread,
+) -> None:
+    # The module's loop stopping under a request: the caller is cancelled, not left
+    # waiting; and the hop holds no task once each has ended.
+    hop = _hop(thread)
+    started: concurrent.futures.Future[asyncio.Task[None]] = concurrent.futures.Future()
+
+    async def forever() -> None:
+        started.set_result(asyncio.current_task())  # type: ignore[arg-type]
+        await asyncio.Event().wait()
+
+    caller = asyncio.ensure_future(hop.run(forever))
+    task = await asyncio.wrap_future(started)
+    thread.run(_running_loop).call_soon_threadsafe(task.cancel)
+    done, _ = await asyncio.wait({caller}, timeout=30)  # bounded: a stuck caller fails
+    assert caller in done
+    assert caller.cancelled()
+    assert await hop.run(_running_loop) is thread.run(_running_loop)
+    await asyncio.wrap_future(thread.portal.start_task_soon(asyncio.sleep, 0))  # type: ignore[union-attr]
+    assert hop._running == {}

@@ -3,6 +3,7 @@ RuntimeError) or was accepted silently: each is a NestTestingError that says wha
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,12 @@ def test_an_injectable_in_controllers_is_refused() -> None:
         Test.create_testing_module(controllers=[ItemService])
 
 
+def test_an_instance_in_controllers_is_refused_as_not_a_class() -> None:
+    # An instance of an @Injectable is no class to move to providers=[...].
+    with pytest.raises(UsageError, match=r"takes @Controller classes; <.*ItemService object"):
+        Test.create_testing_module(controllers=[object.__new__(ItemService)])
+
+
 def test_a_module_class_as_a_provider_replacement_is_refused() -> None:
     builder = Test.create_testing_module(imports=[AppModule])
     with pytest.raises(UsageError, match=r"CoreModule is a @Module.*override_module"):
@@ -91,12 +98,20 @@ def test_an_unfinished_override_used_as_the_builder_says_what_is_missing(
         step.compile()
     assert forms in str(caught.value)
     assert "then call .compile(...) on that" in str(caught.value)
+    # What tools probe for (inspect.unwrap, copy, pickle) is plainly absent, not a misuse.
+    assert not hasattr(step, "__wrapped__")
+    assert copy.deepcopy(step) is not step
 
 
 @pytest.mark.parametrize("times", [-1, 1.5, True, "1"])
 def test_assert_constructed_takes_a_count(module: TestingModule, times: Any) -> None:
     with pytest.raises(UsageError, match="takes a count >= 0"):
         module.assert_constructed(Logger, times=times)
+
+
+def test_assert_constructed_of_zero_times_passes_for_what_was_never_built() -> None:
+    with Test.create_testing_module(imports=[AppModule]).lazy().compile() as lazy:
+        lazy.assert_constructed(Logger, times=0)
 
 
 @pytest.mark.asyncio

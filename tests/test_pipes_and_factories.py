@@ -90,6 +90,13 @@ class Doubled:
         return int(value) * 2
 
 
+class CalledDoubled:
+    """A pipe class whose instances are called rather than asked to transform."""
+
+    def __call__(self, value: Any) -> int:
+        return int(value) * 2
+
+
 def test_pipes_are_counted_per_request_like_depends() -> None:
     with Test.create_testing_module(imports=[PipesModule]).compile() as module:
         client = module.client
@@ -101,7 +108,8 @@ def test_pipes_are_counted_per_request_like_depends() -> None:
 
 
 @pytest.mark.parametrize(
-    "form", ["pair_class", "use_class", "use_value", "use_factory", "pair_callable"]
+    "form",
+    ["pair_class", "use_class", "use_value", "use_factory", "pair_callable", "pair_called_class"],
 )
 def test_override_pipe_replaces_it_on_this_module_only(form: str) -> None:
     builder = Test.create_testing_module(imports=[PipesModule])
@@ -113,15 +121,18 @@ def test_override_pipe_replaces_it_on_this_module_only(form: str) -> None:
         builder.override_pipe(ParseIntPipe).use_value(Doubled())
     elif form == "use_factory":
         builder.override_pipe(ParseIntPipe).use_factory(Doubled)
-    else:
+    elif form == "pair_callable":
         builder.override_pipe(ParseIntPipe, lambda value: int(value) * 2)
+    else:
+        builder.override_pipe(ParseIntPipe, CalledDoubled)
     plain = Test.create_testing_module(imports=[PipesModule])
     with builder.compile() as overridden, plain.compile() as real:
         assert overridden.client.get("/pipes/items/3").json()["id"] == 6
         assert real.client.get("/pipes/items/3").json()["id"] == 3
         assert overridden.constructions[ParseIntPipe] == 0
         if "class" in form:  # built per request, as PyNest builds a pipe class
-            assert overridden.constructions[Doubled] == 1
+            doubled = CalledDoubled if form == "pair_called_class" else Doubled
+            assert overridden.constructions[doubled] == 1
     metadata = inspect.signature(PipesController.item).parameters["item_id"].default
     assert metadata.pipes == (ParseIntPipe,)  # the route's own metadata is untouched
     with Test.create_testing_module(imports=[PipesModule]).compile() as later:

@@ -93,7 +93,8 @@ def test_violations_are_listed_in_the_order_of_first_construction(
 ) -> None:
     names = ["Kilo", "Alpha", "Zulu", "Echo", "Mike", "Bravo", "Yankee", "Delta"]
     classes = "\n".join(f"@Injectable\nclass {name}:\n    pass\n" for name in names)
-    params = ", ".join(f"p{i}: {name} = Depends({name})" for i, name in enumerate(names))
+    # the route builds them again in the opposite order: the first construction decides
+    params = ", ".join(f"p{i}: {name} = Depends({name})" for i, name in enumerate(names[::-1]))
     pytester.makepyfile(
         shuffled=f"""
 from fastapi import Depends

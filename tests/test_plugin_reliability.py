@@ -5,6 +5,8 @@ each one clear line."""
 import pytest
 from test_plugin import project, shutdowns  # noqa: F401  # the inner project fixture
 
+import nest_testing._runtime
+
 HANGS = """
 import asyncio
 from nest.core import Injectable, Module
@@ -49,7 +51,13 @@ def test_a_module_a_test_left_open_is_closed_after_that_test(
     assert shutdowns(project) == 1
 
 
-def test_the_hook_timeout_comes_from_the_ini(project: pytest.Pytester) -> None:  # noqa: F811
+def test_the_hook_timeout_comes_from_the_ini(
+    project: pytest.Pytester,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In-process: the loop watchdog (0.2 s + 1 s grace) looks late, so that on a starved
+    # machine it cannot beat the hook's own timeout (see tests/test_reliability.py).
+    monkeypatch.setattr(nest_testing._runtime, "_POLL_SECONDS", 10.0)
     project.makepyfile(hanging=HANGS)
     project.makeconftest(
         """

@@ -7,13 +7,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from nest.core import Controller, Get, Module, PyNestFactory
 from nest.core.decorators.guards import BaseGuard, UseGuards
 from nest.websockets import MessageBody, SubscribeMessage, WebSocketGateway
 from nt_sample_app import AppModule, ConfigService, ItemController, LoopController
+from starlette.testclient import TestClient
 
 from nest_testing import Test, TestingModuleBuilder
 from nest_testing._route_templates import TEMPLATES, ReusingRoutesResolver
@@ -133,6 +134,32 @@ def test_a_method_of_two_controllers_keeps_each_prefix_and_guards_stay_per_modul
         assert module.client.get("/left/closed").status_code == 403  # nothing leaked
 
 
+def needs_a_key(x_key: str = Header(default="")) -> None:
+    if x_key != "open sesame":
+        raise HTTPException(status_code=401)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"dependencies": [Depends(needs_a_key)]}, {"deprecated": True}, {"responses": {418: {}}}],
+    ids=["dependencies", "deprecated", "responses"],
+)
+def test_an_app_whose_router_adds_to_every_route_gets_routes_of_its_own(
+    settings: dict[str, Any],
+) -> None:
+    # FastAPI folds the app router's dependencies, responses, ... into every route it
+    # includes: templates made in a plain app must not serve it.
+    with cached(SidesModule).compile():
+        pass  # templates made
+    app = PyNestFactory.create(SidesModule, **settings)
+    with TestClient(app.http_server) as production:
+        expected = (production.get("/left/who").status_code, app.http_server.openapi())
+    with Test.from_app(app).use_blueprint_cache().compile() as module:
+        assert (module.client.get("/left/who").status_code, module.http_server.openapi()) == (
+            expected
+        )
+
+
 class BearerGuard(BaseGuard):
     security_scheme = HTTPBearer(auto_error=False)
 
@@ -161,6 +188,35 @@ def test_a_guard_with_a_security_scheme_is_reused_with_its_openapi() -> None:
             assert module.client.get("/vault").status_code == 403
             secret = {"Authorization": "Bearer secret"}
             assert module.client.get("/vault", headers=secret).json() == {"gold": "yes"}
+
+
+@Controller("swap")
+@UseGuards(Deny)
+class SwappedController:
+    @Get("/")
+    def open(self) -> dict[str, str]:
+        return {"gold": "yes"}
+
+
+@Module(controllers=[SwappedController])
+class SwappedModule:
+    pass
+
+
+def test_a_controller_whose_guards_change_between_compiles_is_served_with_the_new_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A route template made under one guard is not reused for another guard made by other
+    # code (here one with a security scheme: its dependency takes the credentials).
+    with cached(SwappedModule).compile() as module:
+        assert module.client.get("/swap").status_code == 403
+    monkeypatch.setattr(SwappedController, "__guards__", [BearerGuard])
+    reference = PyNestFactory.create(SwappedModule).http_server.openapi()
+    with cached(SwappedModule).compile() as module:
+        assert module.http_server.openapi() == reference
+        assert module.client.get("/swap").status_code == 403
+        secret = {"Authorization": "Bearer secret"}
+        assert module.client.get("/swap", headers=secret).json() == {"gold": "yes"}
 
 
 class _Allow(BaseGuard):

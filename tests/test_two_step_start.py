@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from nest.core import Controller, Get, Injectable, Module
 
-from nest_testing import LifecycleHookError, Test, UsageError
+from nest_testing import LifecycleHookError, NestTestingError, Test, UsageError
 
 EVENTS: list[str] = []
 
@@ -121,9 +121,47 @@ def test_a_failing_init_shuts_down_what_started_and_closes_the_module() -> None:
     module.close()
 
 
+@pytest.mark.asyncio
+async def test_a_failing_ainit_on_the_tests_loop_closes_the_module_too() -> None:
+    builder = Test.create_testing_module(imports=[MailModule, _module(Failing)])
+    module = await builder.compile_async(init=False)
+    with pytest.raises(LifecycleHookError, match=r"Failing\.on_module_init"):
+        await module.ainit()
+    assert "shutdown Mailer" in EVENTS
+    with pytest.raises(UsageError, match="closed"):
+        module.get(Mailer)
+    await module.aclose()
+
+
+def test_init_of_a_closed_module_is_a_usage_error() -> None:
+    module = Test.create_testing_module(imports=[MailModule]).compile(init=False)
+    module.close()
+    with pytest.raises(UsageError, match="closed"):
+        module.init()
+    assert EVENTS == ["built Mailer"]  # no hook ran
+
+
 def _module(provider: type) -> type:
     @Module(providers=[provider])
     class FailingModule:
         pass
 
     return FailingModule
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("step", ["init", "ainit"])
+async def test_an_app_that_cannot_be_built_at_init_is_a_nest_testing_error(step: str) -> None:
+    # FastAPI refuses an OpenAPI app without a title: a plain AssertionError, named.
+    builder = Test.create_testing_module(imports=[MailModule]).app_options(title="")
+    failed = "Initialising the testing module failed: AssertionError"
+    if step == "init":
+        module = builder.compile(init=False)
+        with pytest.raises(NestTestingError, match=failed) as info:
+            module.init()
+    else:
+        module = await builder.compile_async(init=False)
+        with pytest.raises(NestTestingError, match=failed) as info:
+            await module.ainit()
+    assert type(info.value.__cause__) is AssertionError
+    await module.aclose()

@@ -23,7 +23,7 @@ integer constants off by one (incl. [0]/[1] indexing), True/False, `return X` ->
 
 Usage (from the repository root, venv active):
 
-    python tools/mutate.py                       # every file, --per-file 8, --seed 1
+    python tools/mutate.py                       # every file, --per-file 5, --seed 1 (~15 min)
     python tools/mutate.py --files _tokens.py _lifecycle.py --per-file 30
     python tools/mutate.py --resume              # re-run only last run's survivors
     python tools/mutate.py --list _tokens.py     # show the mutants, run nothing
@@ -593,7 +593,7 @@ def _digest(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", nargs="*", help="files of nest_testing/ (default: all)")
-    parser.add_argument("--per-file", type=int, default=8, help="mutants per file (0: all)")
+    parser.add_argument("--per-file", type=int, default=5, help="mutants per file (0: all)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--timeout",
@@ -626,15 +626,16 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = load_equivalent()
     STATE_DIR.mkdir(exist_ok=True)
     results_path = STATE_DIR / "results.json"
-    previous: dict[str, Any] = (
-        json.loads(results_path.read_text()) if args.resume and results_path.exists() else {}
-    )
-    results: dict[str, Any] = dict(previous)
+    saved: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    previous = saved if args.resume else {}
+    # Merged, never replaced: a --match or --tests run must not drop a full run's results.
+    results: dict[str, Any] = dict(saved)
 
     if not args.no_fork:
         preload()
     # `kill <pid>` (background jobs ignore SIGINT) still restores and removes the workspace.
     signal.signal(signal.SIGTERM, _terminate)
+    files = _files(args.files)  # as the tree is now, when it is copied (it may change after)
     workspace = make_workspace(args.ref)
     started = time.monotonic()
     try:
@@ -661,9 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         per_file: dict[str, dict[str, int]] = {}
         survivors: list[str] = []
         timeouts: list[str] = []
-        for rel, mutants in sample(
-            _files(args.files), args.per_file, args.seed, args.match, workspace
-        ):
+        for rel, mutants in sample(files, args.per_file, args.seed, args.match, workspace):
             digest = _digest((workspace / rel).read_text())
             counts = per_file.setdefault(
                 rel, dict.fromkeys(("total", "equivalent", "killed", "timeout", "survived"), 0)

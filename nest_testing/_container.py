@@ -373,9 +373,15 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         except BaseException as exc:  # KeyboardInterrupt, SystemExit, ...
             book.interrupted(instance, method_name, exc)
             return
-        if scope.cancelled_caught:
+        # A hook that swallowed the cancellation and returned late overran it just the same.
+        if scope.cancelled_caught or scope.cancel_called:
             assert timeout is not None
             book.timed_out(instance, method_name, timeout)
+
+    def raise_shutdown_errors(self) -> None:
+        """Raise what the last shutdown's hooks raised, if anything: when the lifespan's
+        own timeout cut the shutdown short, the hook that overran is the error to see."""
+        self._book.raise_shutdown_errors()
 
     def overdue_hook(self, seconds: float) -> tuple[tuple[str, ...], str] | None:
         """A hook running for longer than `seconds` (path of its receiver, method)."""

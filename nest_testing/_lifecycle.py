@@ -170,6 +170,10 @@ class HookBook:
             self.shutting_down = False
         if self._interrupts:  # Ctrl-C or SystemExit outranks any hook's error
             raise HookInterrupt(self._interrupts[0])
+        self.raise_shutdown_errors()
+
+    def raise_shutdown_errors(self) -> None:
+        """Raise what the last shutdown's hooks raised (one error, or all together)."""
         errors = self.shutdown_errors
         if len(errors) == 1:
             raise errors[0]

@@ -159,6 +159,10 @@ class Runtime:
             try:
                 return future.result(timeout=_POLL_SECONDS)
             except concurrent.futures.TimeoutError:
+                # The builtin TimeoutError since 3.11: a task that *raised* one (a
+                # lifespan's own timeout) is done, not still running.
+                if future.done():
+                    raise
                 blocked = self._container.overdue_hook(timeout + grace)
                 if blocked is not None:
                     self._abandoned = True
@@ -274,7 +278,19 @@ class Runtime:
         except BaseException:
             await lifespan.__aexit__(*sys.exc_info())
             raise
-        await lifespan.__aexit__(None, None, None)
+        try:
+            await lifespan.__aexit__(None, None, None)
+        except TimeoutError as exc:  # asgi-lifespan's shutdown_timeout, the hook timeout
+            if self._hook_timeout is None:
+                raise
+            self._container.raise_shutdown_errors()
+            raise LifecycleHookError(
+                f"lifespan shutdown: did not finish within {self._hook_timeout:g} s (the "
+                "hook timeout): a shutdown hook or handler kept running past it (one that "
+                "catches asyncio.CancelledError and goes on does). Let it be cancelled, or "
+                "raise the limit with builder.hook_timeout(seconds).",
+                path=("lifespan shutdown",),
+            ) from exc
 
     # ── the app ──────────────────────────────────────────────────────────────
 

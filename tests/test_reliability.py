@@ -142,6 +142,81 @@ def test_a_shutdown_hook_that_never_returns_times_out_and_the_others_run() -> No
     module.close()  # closed once: nothing runs again
 
 
+@Injectable
+class SwallowsCancellation:
+    def __init__(self) -> None:
+        pass
+
+    async def on_application_shutdown(self, signal: str | None = None) -> None:
+        swallowed = 0
+        while swallowed < 5:  # catches the timeout's cancellations, then returns late
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                swallowed += 1
+        EVENTS.append("returned late")
+
+
+def _close_within(module: Any, seconds: float) -> BaseException | None:
+    """close() in a thread: a hang fails the test instead of hanging the suite."""
+    outcome: list[BaseException | None] = []
+
+    def close() -> None:
+        try:
+            module.close()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    closer = threading.Thread(target=close, daemon=True)
+    closer.start()
+    closer.join(seconds)
+    assert outcome, f"close() did not return within {seconds} s"
+    return outcome[0]
+
+
+@pytest.mark.usefixtures("watchdog_late")
+def test_a_shutdown_hook_that_swallows_its_cancellation_still_times_out() -> None:
+    # It used to hang close() forever: the lifespan's own shutdown timeout raised a
+    # TimeoutError on the loop, which the wait for the loop took for its poll timeout.
+    builder = Test.create_testing_module(imports=[_module(Started, SwallowsCancellation)])
+    module = builder.hook_timeout(0.2).compile()
+    failure = _close_within(module, 5)
+    assert isinstance(failure, LifecycleHookError)
+    assert "did not return within 0.2 s" in str(failure)
+    assert "SwallowsCancellation.on_application_shutdown" in str(failure)
+    assert "shutdown Started" in EVENTS
+
+
+def test_a_loop_task_that_raised_timeout_error_is_done_not_still_running() -> None:
+    # TimeoutError is the builtin one since 3.11: the wait for the loop polls with
+    # future.result(timeout=...), and a task whose *result* is a TimeoutError must be
+    # raised at once, not taken for "not done yet".
+    with Test.create_testing_module(imports=[_module(Started)]).compile() as module:
+        runtime = module._runtime
+
+        async def raises() -> None:
+            raise TimeoutError("the app's own")
+
+        result: list[BaseException | None] = []
+        waiter = threading.Thread(
+            target=lambda: result.append(_raised(runtime._run, raises)), daemon=True
+        )
+        waiter.start()
+        waiter.join(5)
+        assert result, "the wait for the loop did not return within 5 s"
+        assert isinstance(result[0], TimeoutError)
+        assert str(result[0]) == "the app's own"
+
+
+def _raised(call: Any, *args: Any) -> BaseException | None:
+    try:
+        call(*args)
+    except BaseException as exc:
+        return exc
+    return None
+
+
 def test_no_timeout_waits_for_a_slow_hook() -> None:
     @Injectable
     class Slow:

@@ -79,13 +79,14 @@ def _module_test_client() -> type[TestClient]:
 
 
 class PortalTransport(httpx2.AsyncBaseTransport):
-    """Sends requests from any event loop to an ASGI app living on `portal`'s loop;
-    `check_open` raises once the module is closed."""
+    """Sends requests from any event loop to an ASGI app living on `portal`'s loop
+    (`loop`); `check_open` raises once the module is closed."""
 
     def __init__(
         self,
         app: ASGIApp,
         portal: BlockingPortal,
+        loop: asyncio.AbstractEventLoop,
         *,
         raise_app_exceptions: bool = True,
         check_open: Callable[[], None] = lambda: None,
@@ -94,7 +95,7 @@ class PortalTransport(httpx2.AsyncBaseTransport):
         self._raise = raise_app_exceptions
         self._portal = portal
         self._check_open = check_open
-        self._hop: LoopHop | None = None  # to the portal's loop, found on the first request
+        self._hop = LoopHop(loop)  # to the portal's loop
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self._check_open()
@@ -102,20 +103,10 @@ class PortalTransport(httpx2.AsyncBaseTransport):
         # The whole exchange is one task on the module's loop, its response collected
         # there, so nothing loop-bound comes back: one hop each way per request.
         if _on_asyncio():
-            hop = self._hop or await self._find_loop()
-            return await hop.run(exchange, self._app, request, CLIENT_ADDRESS, self._raise)
+            return await self._hop.run(exchange, self._app, request, CLIENT_ADDRESS, self._raise)
         return await anyio.to_thread.run_sync(  # another async library: through a thread
             self._portal.call, exchange, self._app, request, CLIENT_ADDRESS, self._raise
         )
-
-    async def _find_loop(self) -> LoopHop:
-        loop = await asyncio.wrap_future(self._portal.start_task_soon(_running_loop))
-        self._hop = LoopHop(loop)
-        return self._hop
-
-
-async def _running_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()
 
 
 def _on_asyncio() -> bool:

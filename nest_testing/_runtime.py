@@ -372,9 +372,11 @@ class Runtime:
         app = self.assembled().lifespan.app
         if self._thread is not None:
             assert self._thread.portal is not None
+            assert self._thread.loop is not None
             return PortalTransport(
                 app,
                 self._thread.portal,
+                self._thread.loop,
                 raise_app_exceptions=raise_app_exceptions,
                 check_open=self.check_open,
             )
@@ -391,16 +393,19 @@ class Runtime:
         """A lazy module whose app's lifespan never started (the app never built, or, on
         the test's loop, never served) has nothing to run the shutdown hooks: run them
         here. (When its lifespan started, it already did, as in production.)"""
+        if self._shutdown_left_to_us():
+            await self._container.shutdown_lifecycle()
+
+    def _shutdown_without_app_in_thread(self) -> None:
+        if self._shutdown_left_to_us():  # else nothing to run on the loop
+            self._run(self._shutdown_without_app)
+
+    def _shutdown_left_to_us(self) -> bool:
         # On its own loop the lifespan starts with the app; on the test's, with a client.
         served = self._assembled is not None and (
             self._thread is not None or self._lifespan_started
         )
-        if not served and self._initialized:  # init=False: no hook ran
-            await self._container.shutdown_lifecycle()
-
-    def _shutdown_without_app_in_thread(self) -> None:
-        if self._assembled is None and self._initialized:  # else nothing to run there
-            self._run(self._shutdown_without_app)
+        return not served and self._initialized  # init=False: no hook ran
 
     def _stop_extensions_in_thread(self) -> None:
         if any(type(e).stop is not ModuleExtension.stop for e in self._started_extensions):

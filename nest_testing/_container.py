@@ -72,7 +72,6 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self._topology: Topology | None = None
         self._alias_targets: dict[Hashable, Any] = {}  # token -> useExisting (or None)
         self._lazy_hooks: dict[str, LazyHooks] = {}
-        self._singleton_modules: dict[str, bool] = {}  # module token -> all singletons?
         self._book = HookBook(name_of=lambda token: token_name(self._aliased(token)))
         self._modules_hidden = False
 
@@ -335,14 +334,8 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return receivers
 
     def _all_singletons(self, module_ref: ModuleRef) -> bool:
-        known = self._singleton_modules.get(module_ref.token)
-        if known is None:
-            compiled = module_ref.compiled
-            known = BLUEPRINTS.derived(
-                compiled, "all_singletons", partial(_all_singletons, compiled)
-            )
-            self._singleton_modules[module_ref.token] = known
-        return known
+        compiled = module_ref.compiled
+        return BLUEPRINTS.derived(compiled, "all_singletons", partial(_only_singletons, compiled))
 
     def _get_module_instance(self, module_ref: ModuleRef) -> Any:
         instance = super()._get_module_instance(module_ref)
@@ -409,5 +402,5 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         return list(book.shutdown_errors)
 
 
-def _all_singletons(compiled: Any) -> bool:
+def _only_singletons(compiled: Any) -> bool:
     return all(d.scope == Scope.SINGLETON for d in compiled.provider_descriptors)

@@ -157,21 +157,22 @@ class SwallowsCancellation:
         EVENTS.append("returned late")
 
 
-def _close_within(module: Any, seconds: float) -> BaseException | None:
-    """close() in a thread: a hang fails the test instead of hanging the suite."""
+def _outcome_within(seconds: float, call: Any, *args: Any) -> BaseException | None:
+    """`call(*args)` in a thread: what it raised (None if nothing); a hang fails the
+    test instead of hanging the suite."""
     outcome: list[BaseException | None] = []
 
-    def close() -> None:
+    def run() -> None:
         try:
-            module.close()
+            call(*args)
             outcome.append(None)
         except BaseException as exc:
             outcome.append(exc)
 
-    closer = threading.Thread(target=close, daemon=True)
-    closer.start()
-    closer.join(seconds)
-    assert outcome, f"close() did not return within {seconds} s"
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(seconds)
+    assert outcome, f"{getattr(call, '__name__', call)}() did not return within {seconds} s"
     return outcome[0]
 
 
@@ -181,7 +182,7 @@ def test_a_shutdown_hook_that_swallows_its_cancellation_still_times_out() -> Non
     # TimeoutError on the loop, which the wait for the loop took for its poll timeout.
     builder = Test.create_testing_module(imports=[_module(Started, SwallowsCancellation)])
     module = builder.hook_timeout(0.2).compile()
-    failure = _close_within(module, 5)
+    failure = _outcome_within(5, module.close)
     assert isinstance(failure, LifecycleHookError)
     assert "did not return within 0.2 s" in str(failure)
     assert "SwallowsCancellation.on_application_shutdown" in str(failure)
@@ -198,23 +199,9 @@ def test_a_loop_task_that_raised_timeout_error_is_done_not_still_running() -> No
         async def raises() -> None:
             raise TimeoutError("the app's own")
 
-        result: list[BaseException | None] = []
-        waiter = threading.Thread(
-            target=lambda: result.append(_raised(runtime._run, raises)), daemon=True
-        )
-        waiter.start()
-        waiter.join(5)
-        assert result, "the wait for the loop did not return within 5 s"
-        assert isinstance(result[0], TimeoutError)
-        assert str(result[0]) == "the app's own"
-
-
-def _raised(call: Any, *args: Any) -> BaseException | None:
-    try:
-        call(*args)
-    except BaseException as exc:
-        return exc
-    return None
+        failure = _outcome_within(5, runtime._run, raises)
+        assert isinstance(failure, TimeoutError)
+        assert str(failure) == "the app's own"
 
 
 def test_no_timeout_waits_for_a_slow_hook() -> None:

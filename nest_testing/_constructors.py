@@ -12,7 +12,9 @@ it goes when the class goes, however many classes an app has) and
 builds as `create_object` does with it: `__new__`, the injector's own
 `args_to_inject` (its cycle detection, its lock, its errors), then `__init__`. It is
 used when the blueprint cache is on; with the cache off, every object is built by the
-injector's `ClassProvider`.
+injector's `ClassProvider`. A provider also remembers the plan of the `__init__` it
+last built with, and holds nothing of one injector, so the bindings of a kept module
+(`nest_testing._binding.bind_modules`) serve every compile of it.
 """
 
 from __future__ import annotations
@@ -64,22 +66,21 @@ class PlannedClassProvider(Provider[Any]):
     def __init__(self, cls: type, *, own_arguments: bool = False) -> None:
         self._cls: Any = cls  # Any: mypy cannot type __new__/__init__ of an arbitrary class
         self._own_arguments = own_arguments
-        # The plan of the __init__ last seen (the class's own data, which it holds anyway):
-        # read without the weak dictionary's lookup, which makes a weak reference per call.
-        self._init: Any = None
-        self._plan: dict[str, Any] = {}
+        # The __init__ last seen and its plan (the class's own data, which it holds
+        # anyway), read without the weak dictionary's lookup, which makes a weak
+        # reference per call; one tuple, so threads sharing the provider see a pair.
+        self._planned: tuple[Any, dict[str, Any]] = (None, {})
 
     def get(self, injector: Any) -> Any:
         cls = self._cls
         init = cls.__init__
-        if init is self._init:
-            bindings = self._plan
-        else:
+        planned_init, bindings = self._planned
+        if planned_init is not init:
             try:
                 bindings = needed(cls, init)
             except TypeError:  # a class that cannot be weakly keyed, say: the injector's way
                 return injector.create_object(cls)
-            self._init, self._plan = init, bindings
+            self._planned = (init, bindings)
         instance = cls.__new__(cls)
         if not bindings:
             arguments = {}

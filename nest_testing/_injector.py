@@ -6,7 +6,9 @@ seams only, none of which changes what gets built:
 - its binder wraps every class provider so each construction is counted in the ledger
   (the singleton scope caches above the provider, so a singleton counts once), and,
   with the blueprint cache on, builds classes from constructor plans
-  (`nest_testing._constructors`: the same objects, the same errors);
+  (`nest_testing._constructors`: the same objects, the same errors); those providers
+  read the ledger and resolution state from the injector they build for, so the
+  bindings of a kept module are made once and copied into each compile's binder;
 - with the blueprint cache on (and no lazy binding or mocker), a singleton that the
   counting provider builds is looked up in, and stored into, the injector's own
   singleton scope directly, under the injector's lock: what `Injector.get` does for
@@ -364,8 +366,35 @@ class TestingInjector(Injector):
             cached = singletons.get(interface)
             if cached is not None:
                 return cached.get(self)
-            instance = provider.get(self)
+            inner = provider._inner
+            if type(inner) is PlannedClassProvider and inner._own_arguments:
+                init, plan = inner._planned
+                # As PlannedClassProvider.get builds it, from the plan it holds.
+                if inner._cls.__init__ is init:
+                    instance = self._construct(interface, inner._cls, init, plan)
+                else:
+                    instance = provider.get(self)
+            else:
+                instance = provider.get(self)
             singletons[interface] = InstanceProvider(instance)
+        return instance
+
+    def _construct(self, token: Any, cls: Any, init: Any, bindings: dict[str, Any]) -> Any:
+        """`_CountingProvider(PlannedClassProvider(cls), token).get(self)` in one frame,
+        for a class whose plan (`init`'s `bindings`) the provider holds (most of a
+        startup pass): the same ledger records, resolution stack and arguments,
+        without two provider calls per object."""
+        ledger = self._ledger
+        construction = ledger.begin(token, "container")
+        stack = self._resolution.stack
+        stack.append(construction)
+        try:
+            instance = cls.__new__(cls)
+            init(instance, **(self.arguments(cls, init, bindings) if bindings else {}))
+        finally:
+            stack.pop()
+        ledger.commit(construction)
+        self.binder.built.add(token)
         return instance
 
     def arguments(self, cls: type, init: Any, bindings: dict[str, Any]) -> dict[str, Any]:

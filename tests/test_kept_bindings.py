@@ -92,7 +92,8 @@ def test_a_module_with_a_value_or_a_transient_is_bound_anew_each_compile() -> No
 
     url, fresh, service, value = bindings()
     again = bindings()
-    assert again[0] is not url and again[1] is not fresh
+    assert again[0] is not url
+    assert again[1] is not fresh
     assert again[2] is service  # the imported module's bindings are still its kept ones
     assert again[3] == value == "sqlite://"
 
@@ -106,7 +107,8 @@ def test_counts_read_between_constructions_follow_them_in_order() -> None:
     for token in ("c", "a"):
         ledger.commit(ledger.begin(token, "container"))
     ledger.begin("never", "container")  # begun, never committed: not counted
-    assert ledger.count("a") == 2 and ledger.count("never") == 0
+    assert ledger.count("a") == 2
+    assert ledger.count("never") == 0
     assert list(ledger.snapshot().items()) == [("b", 2), ("a", 2), ("c", 1)]
     phases = ledger.by_phase()
     assert list(phases[Phase.COMPILE].items()) == [("b", 2), ("a", 1)]

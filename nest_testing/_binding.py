@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Hashable, Sequence
+from functools import partial
 from typing import Any
 
-from injector import Binder, Injector, InstanceProvider, Provider
+from injector import Binder, Binding, Injector, InstanceProvider, Provider
+from nest.common.module import CompiledModule
 from nest.common.provider import ProviderDescriptor
 from nest.core.injector_module import PyNestInjectorModule
 
+from nest_testing._blueprints import BLUEPRINTS
 from nest_testing._doubles import spy_on
-from nest_testing._injector import TestingInjector
+from nest_testing._injector import TestingInjector, planned_binding
 from nest_testing._ledger import Ledger
 from nest_testing._plan import Replacement
 from nest_testing._tokens import token_name
@@ -53,6 +56,55 @@ def bind(injector: TestingInjector, descriptors: list[ProviderDescriptor], *, la
         d.provide: d for d in descriptors if d.use_factory is None and d.use_existing is None
     }
     injector.defer(pending, lambda descriptor: _bind_one(binder, descriptor))
+
+
+def bind_modules(
+    injector: TestingInjector, modules: Sequence[CompiledModule], rest: list[ProviderDescriptor]
+) -> None:
+    """`bind(injector, descriptors, lazy=False)` with constructor plans, where
+    `descriptors` are the providers of `modules`, in order, then `rest`. The bindings
+    PyNest's injector module makes of a kept module's providers are kept with it
+    (they hold classes and plans, no instance, nothing of one injector), so a warm
+    compile copies them instead of binding thousands of providers one by one."""
+    binder = injector.binder
+    pending: list[ProviderDescriptor] = []  # bound together, in order, PyNest's way
+    for compiled in modules:
+        descriptors = compiled.provider_descriptors
+        kept = BLUEPRINTS.derived(compiled, "bindings", partial(_planned_bindings, descriptors))
+        if kept is None:
+            pending.extend(descriptors)
+            continue
+        if pending:
+            binder.install(PyNestInjectorModule(pending))
+            pending = []
+        binder.bind_all(kept)
+    pending.extend(rest)
+    if pending:
+        binder.install(PyNestInjectorModule(pending))
+
+
+class _Recorder:
+    """Takes the `bind` calls of PyNest's injector module, keeping the planned
+    bindings they make (see `planned_binding`), in call order."""
+
+    def __init__(self) -> None:
+        self.bindings: dict[Any, Binding] = {}
+        self.planned = True
+
+    def bind(self, interface: Any, to: Any = None, scope: Any = None) -> None:
+        binding = planned_binding(interface, to, scope)
+        if binding is None:
+            self.planned = False
+        else:
+            self.bindings[interface] = binding
+
+
+def _planned_bindings(descriptors: list[ProviderDescriptor]) -> dict[Any, Binding] | None:
+    """What PyNest's injector module binds of `descriptors`, as planned bindings;
+    `None` when some binding is not one (a value, a transient: bound every time)."""
+    recorder = _Recorder()
+    PyNestInjectorModule(descriptors).configure(recorder)
+    return recorder.bindings if recorder.planned else None
 
 
 def install_spies(

@@ -12,20 +12,18 @@ it goes when the class goes, however many classes an app has) and
 builds as `create_object` does with it: `__new__`, the injector's own
 `args_to_inject` (its cycle detection, its lock, its errors), then `__init__`. It is
 used when the blueprint cache is on; with the cache off, every object is built by the
-injector's `ClassProvider`.
+injector's `ClassProvider`. A provider also remembers the plan of the `__init__` it
+last built with, and holds nothing of one injector, so the bindings of a kept module
+(`nest_testing._binding.bind_modules`) serve every compile of it.
 """
 
 from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from injector import Injector, Provider, get_bindings
-
-Arguments = Callable[[type, Any, dict[str, Any]], dict[str, Any]]
-"""`(cls, init, bindings) -> arguments`: what `Injector.args_to_inject` returns."""
+from injector import Provider, get_bindings
 
 # class -> (its __init__, weakly when it can be: a `super()` cell refers to the class,
 # which would then never go; the plan). Never written into the class itself.
@@ -59,24 +57,35 @@ def _planned(init: Any) -> dict[str, Any]:
 
 
 class PlannedClassProvider(Provider[Any]):
-    """Builds `cls` as the injector's `ClassProvider` does, from a constructor plan."""
+    """Builds `cls` as the injector's `ClassProvider` does, from a constructor plan.
 
-    def __init__(self, cls: type, arguments: Arguments | None = None) -> None:
+    With `own_arguments`, the arguments come from the `arguments` method of the
+    injector it builds for (`TestingInjector.arguments`), so the provider holds nothing
+    of one injector and one binding can serve every compile of a kept module."""
+
+    def __init__(self, cls: type, *, own_arguments: bool = False) -> None:
         self._cls: Any = cls  # Any: mypy cannot type __new__/__init__ of an arbitrary class
-        self._arguments = arguments
+        self._own_arguments = own_arguments
+        # The __init__ last seen and its plan (the class's own data, which it holds
+        # anyway), read without the weak dictionary's lookup, which makes a weak
+        # reference per call; one tuple, so threads sharing the provider see a pair.
+        self._planned: tuple[Any, dict[str, Any]] = (None, {})
 
-    def get(self, injector: Injector) -> Any:
+    def get(self, injector: Any) -> Any:
         cls = self._cls
         init = cls.__init__
-        try:
-            bindings = needed(cls, init)
-        except TypeError:  # a class that cannot be weakly keyed, say: the injector's own way
-            return injector.create_object(cls)
+        planned_init, bindings = self._planned
+        if planned_init is not init:
+            try:
+                bindings = needed(cls, init)
+            except TypeError:  # a class that cannot be weakly keyed, say: the injector's way
+                return injector.create_object(cls)
+            self._planned = (init, bindings)
         instance = cls.__new__(cls)
         if not bindings:
             arguments = {}
-        elif self._arguments is not None:
-            arguments = self._arguments(cls, init, bindings)
+        elif self._own_arguments:
+            arguments = injector.arguments(cls, init, bindings)
         else:
             arguments = injector.args_to_inject(function=init, bindings=bindings, owner_key=cls)
         init(instance, **arguments)

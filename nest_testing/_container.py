@@ -211,7 +211,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             plans=self._plan.blueprint_cache,
             lazy=self._plan.lazy,
         )
-        _binding.bind(injector, descriptors, lazy=self._plan.lazy)
+        self._bind(injector, descriptors)
         for token, replacement in self._replacements.items():
             if replacement.value_is_none:  # PyNest drops useValue None; an override keeps it
                 injector.binder.bind(token, to=InstanceProvider(None))  # type: ignore[arg-type]
@@ -236,6 +236,20 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             elif descriptor.use_existing is not None:
                 _binding.bind_alias(injector, descriptor, topology.owner_path(token))
         _binding.install_spies(injector, [t for t in spied if t in produced], self.spies)
+
+    def _bind(self, injector: TestingInjector, descriptors: list[ProviderDescriptor]) -> None:
+        """Bind the class and value providers of `descriptors` (the registered
+        modules' providers, in registration order, then the controllers)."""
+        plan = self._plan
+        modules = [ref.compiled for ref in self._modules.values()]
+        if (
+            plan.lazy
+            or not plan.blueprint_cache
+            or sum(len(c.provider_descriptors) for c in modules) != len(self._all_descriptors)
+        ):
+            _binding.bind(injector, descriptors, lazy=plan.lazy)
+            return
+        _binding.bind_modules(injector, modules, descriptors[len(self._all_descriptors) :])
 
     def instantiate(self) -> None:
         """Build every singleton provider, module by module, as PyNest's first startup

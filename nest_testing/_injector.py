@@ -6,7 +6,9 @@ seams only, none of which changes what gets built:
 - its binder wraps every class provider so each construction is counted in the ledger
   (the singleton scope caches above the provider, so a singleton counts once), and,
   with the blueprint cache on, builds classes from constructor plans
-  (`nest_testing._constructors`: the same objects, the same errors);
+  (`nest_testing._constructors`: the same objects, the same errors); those providers
+  read the ledger and resolution state from the injector they build for, so the
+  bindings of a kept module are made once and copied into each compile's binder;
 - with the blueprint cache on (and no lazy binding or mocker), a singleton that the
   counting provider builds is looked up in, and stored into, the injector's own
   singleton scope directly, under the injector's lock: what `Injector.get` does for
@@ -43,7 +45,7 @@ from injector import (
 )
 from injector import lock as injector_lock
 
-from nest_testing._constructors import Arguments, PlannedClassProvider
+from nest_testing._constructors import PlannedClassProvider
 from nest_testing._deep_chains import bottom_up
 from nest_testing._ledger import Construction, Ledger
 from nest_testing._tokens import token_name
@@ -87,36 +89,45 @@ class _Origin:
 
 
 class _CountingProvider(Provider[Any]):
-    """A class provider that reports each construction to the ledger."""
+    """A class provider that reports each construction to the ledger of the injector it
+    builds for. It holds nothing of one injector (its ledger, resolution state and built
+    tokens are the injector's), so a kept module's bindings serve every compile."""
 
-    def __init__(
-        self,
-        inner: Provider[Any],
-        token: Hashable,
-        ledger: Ledger,
-        resolution: _Resolution,
-        built: set[Hashable],
-    ) -> None:
+    def __init__(self, inner: Provider[Any], token: Hashable) -> None:
         self._inner = inner
         self._token = token
-        self._ledger = ledger
-        self._resolution = resolution
-        self._built = built
 
     def __repr__(self) -> str:  # the injector's debug log names the provider it uses
         return f"{type(self).__name__}({self._inner!r})"
 
-    def get(self, injector: Injector) -> Any:
-        construction = self._ledger.begin(self._token, "container")
-        stack = self._resolution.stack
+    def get(self, injector: Any) -> Any:  # a TestingInjector
+        ledger: Ledger = injector._ledger
+        construction = ledger.begin(self._token, "container")
+        stack = injector._resolution.stack
         stack.append(construction)
         try:
             instance = self._inner.get(injector)
         finally:
             stack.pop()
-        self._ledger.commit(construction)
-        self._built.add(self._token)
+        ledger.commit(construction)
+        injector.binder.built.add(self._token)
         return instance
+
+
+def planned_binding(interface: Any, to: Any, scope: Any) -> Binding | None:
+    """With constructor plans, the binding `Binder.bind(interface, to, scope)` makes of a
+    plain class bound to a plain class as a singleton (PyNest's class providers,
+    thousands per compile), without its generic checks: a counted, planned class
+    provider in the singleton scope. `None` for anything else (the binder's own way)."""
+    if (
+        scope is singleton
+        and type(to) is type
+        and type(interface) is type
+        and not hasattr(interface, "__origin__")
+    ):
+        provider = _CountingProvider(PlannedClassProvider(to, own_arguments=True), interface)
+        return Binding(interface, provider, SingletonScope)
+    return None
 
 
 class MockerFailed(Exception):  # carries the user's exception
@@ -134,18 +145,14 @@ class _CountingBinder(Binder):
     def __init__(
         self,
         injector: Injector,
-        ledger: Ledger,
-        resolution: _Resolution,
         *,
         auto_bind: bool,
         mocker: Callable[[Any], Any] | None,
         on_mock: Callable[[Any, Any], None],
-        plans: Arguments | None,
+        plans: bool,
     ) -> None:
         super().__init__(injector, auto_bind=auto_bind)
         self._plans = plans
-        self._ledger = ledger
-        self._resolution = resolution
         self._mocker = mocker
         self._on_mock = on_mock
         self._asked: set[Any] = set()
@@ -185,31 +192,25 @@ class _CountingBinder(Binder):
         to: T | Callable[..., T] | Provider[T] | None = None,
         scope: type[Scope] | ScopeDecorator | None = None,
     ) -> None:
-        if (
-            self._plans is not None
-            and scope is singleton
-            and type(to) is type
-            and type(interface) is type
-            and not hasattr(interface, "__origin__")
-        ):
-            # A plain class bound to a plain class as a singleton (PyNest's class
-            # providers, thousands per compile): the binding `Binder.bind` makes of it,
-            # a class provider in the singleton scope, without its generic checks.
-            provider = self._counted(PlannedClassProvider(to, self._plans), interface)
-            self._bindings[interface] = Binding(interface, provider, SingletonScope)
+        binding = planned_binding(interface, to, scope) if self._plans else None
+        if binding is not None:
+            self._bindings[interface] = binding
             return
         super().bind(interface, to, scope)
+
+    def bind_all(self, bindings: Mapping[Any, Binding]) -> None:
+        """Bind each interface of `bindings` (made by `planned_binding`, in the order
+        `bind` would have been called), as that many `bind` calls would."""
+        assert self._plans, "planned bindings are only made with constructor plans"
+        self._bindings.update(bindings)
 
     def provider_for(self, interface: Any, to: Any = None) -> Provider[Any]:
         provider = super().provider_for(interface, to)
         if isinstance(provider, ClassProvider):
-            if self._plans is not None:
-                provider = PlannedClassProvider(provider._cls, self._plans)
-            return self._counted(provider, interface)
+            if self._plans:
+                provider = PlannedClassProvider(provider._cls, own_arguments=True)
+            return _CountingProvider(provider, interface)
         return provider
-
-    def _counted(self, provider: Provider[Any], token: Any) -> _CountingProvider:
-        return _CountingProvider(provider, token, self._ledger, self._resolution, self.built)
 
 
 class _BindOnLookup(_CountingBinder):
@@ -280,13 +281,7 @@ class TestingInjector(Injector):
         # Injector.__init__ hard-codes its Binder; swap in ours before anything is bound.
         binder = _BindOnLookup if lazy or mocker is not None else _CountingBinder
         self.binder: _CountingBinder = binder(
-            self,
-            ledger,
-            self._resolution,
-            auto_bind=auto_bind,
-            mocker=mocker,
-            on_mock=on_mock,
-            plans=self.arguments if plans else None,
+            self, auto_bind=auto_bind, mocker=mocker, on_mock=on_mock, plans=plans
         )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)
@@ -371,8 +366,35 @@ class TestingInjector(Injector):
             cached = singletons.get(interface)
             if cached is not None:
                 return cached.get(self)
-            instance = provider.get(self)
+            inner = provider._inner
+            if type(inner) is PlannedClassProvider and inner._own_arguments:
+                init, plan = inner._planned
+                # As PlannedClassProvider.get builds it, from the plan it holds.
+                if inner._cls.__init__ is init:
+                    instance = self._construct(interface, inner._cls, init, plan)
+                else:
+                    instance = provider.get(self)
+            else:
+                instance = provider.get(self)
             singletons[interface] = InstanceProvider(instance)
+        return instance
+
+    def _construct(self, token: Any, cls: Any, init: Any, bindings: dict[str, Any]) -> Any:
+        """`_CountingProvider(PlannedClassProvider(cls), token).get(self)` in one frame,
+        for a class whose plan (`init`'s `bindings`) the provider holds (most of a
+        startup pass): the same ledger records, resolution stack and arguments,
+        without two provider calls per object."""
+        ledger = self._ledger
+        construction = ledger.begin(token, "container")
+        stack = self._resolution.stack
+        stack.append(construction)
+        try:
+            instance = cls.__new__(cls)
+            init(instance, **(self.arguments(cls, init, bindings) if bindings else {}))
+        finally:
+            stack.pop()
+        ledger.commit(construction)
+        self.binder.built.add(token)
         return instance
 
     def arguments(self, cls: type, init: Any, bindings: dict[str, Any]) -> dict[str, Any]:
@@ -380,19 +402,16 @@ class TestingInjector(Injector):
         singleton built already, nothing is built below (so no cycle can be met) and
         each is read from the singleton scope's cache, recorded as `get` records it."""
         found = {}
-        if self._plain_lookup:  # else every lookup is the injector's
-            bound = self.binder._bindings
-            kept = bound.get(SingletonScope) is self._singleton_scope
-            singletons = self._singletons if kept else {}
+        bound = self.binder._bindings
+        if self._plain_lookup and bound.get(SingletonScope) is self._singleton_scope:
+            singletons = self._singletons  # else every lookup is the injector's
             try:
                 for name, key in bindings.items():
-                    binding = bound.get(key)
-                    cached = (
-                        singletons.get(key)
-                        if binding is not None and binding.scope is SingletonScope
-                        else None
-                    )
+                    cached = singletons.get(key)
                     if cached is None:
+                        break
+                    binding = bound.get(key)
+                    if binding is None or binding.scope is not SingletonScope:
                         break
                     found[name] = cached.get(self)
             except TypeError:  # an unhashable key: the injector says why

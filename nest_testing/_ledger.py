@@ -7,13 +7,14 @@ write takes a lock.
 
 from __future__ import annotations
 
+import operator
 import threading
 import weakref
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import UnknownTokenError
@@ -32,9 +33,12 @@ class Phase(str, Enum):
     """Shutdown hooks and the ASGI lifespan shutdown."""
 
 
-@dataclass(frozen=True, slots=True)  # slots: a startup pass makes thousands
-class Construction:
-    """One object built for `token`: by the container or by a FastAPI `Depends`."""
+class Construction(NamedTuple):
+    """One object built for `token`: by the container or by a FastAPI `Depends`.
+
+    Immutable and compared by value. (A named tuple rather than a frozen dataclass: a
+    startup pass makes thousands, and a frozen dataclass takes five times as long to
+    make, each field set through `object.__setattr__`.)"""
 
     token: Hashable
     serial: int
@@ -45,6 +49,11 @@ class Construction:
     def describe(self) -> str:
         where = f" on {self.route}" if self.route else ""
         return f"#{self.serial} ({self.phase.value}, {self.via}{where})"
+
+
+_new_construction = tuple.__new__  # Construction(...) without its keyword handling
+_TOKEN = operator.itemgetter(0)
+_PHASE = operator.itemgetter(2)
 
 
 def _reference(obj: object) -> Callable[[], object]:
@@ -94,10 +103,12 @@ class Ledger:
         self.phase = Phase.COMPILE
         self._serial = 0
         self._counts: Counter[Hashable] = Counter()
-        # By the phase's value: an Enum member hashes in Python, a str in C (a startup
-        # pass counts thousands of constructions).
+        # By the phase's value: an Enum member hashes in Python, a str in C.
         self._by_phase: dict[str, Counter[Hashable]] = {phase.value: Counter() for phase in Phase}
         self._constructions: list[Construction] = []
+        # The counts are folded from the constructions when read (`_fold`): a startup
+        # pass commits thousands, and a commit is then one append.
+        self._folded = 0
         # Injections as three parallel lists (consumer, token, reference to the object),
         # made `Injection`s when read: a startup pass records thousands, and every tuple
         # would be one more object for the garbage collector to visit.
@@ -110,17 +121,25 @@ class Ledger:
         with self._lock:
             self._serial += 1
             serial = self._serial
-        return Construction(token, serial, self.phase, via, route)
+        return _new_construction(Construction, (token, serial, self.phase, via, route))
 
     def commit(self, construction: Construction) -> None:
         """Count a construction that finished without raising."""
-        token = construction.token
         with self._lock:
-            counts = self._counts
-            counts[token] = counts.get(token, 0) + 1
-            phase = self._by_phase[construction.phase._value_]
-            phase[token] = phase.get(token, 0) + 1
             self._constructions.append(construction)
+
+    def _fold(self) -> None:
+        """Count the constructions committed since the last fold (the lock is held)."""
+        new = self._constructions[self._folded :]
+        if not new:
+            return
+        self._folded += len(new)
+        tokens = list(map(_TOKEN, new))
+        self._counts.update(tokens)
+        # (phase, token) pairs counted in C, in first-seen order, then split by phase.
+        for (phase, token), count in Counter(zip(map(_PHASE, new), tokens, strict=True)).items():
+            counts = self._by_phase[phase.value]
+            counts[token] = counts.get(token, 0) + count
 
     def record(self, token: Hashable, via: str, route: str | None = None) -> None:
         """Count a construction that happened in one step (a factory, a `Depends`)."""
@@ -139,12 +158,10 @@ class Ledger:
     ) -> None:
         """`inject(consumer, token, obj)` for each token of `tokens` and the object of
         `objects` at the same place, in order."""
-        references: list[Callable[[], object]] = []
-        for obj in objects:
-            try:
-                references.append(weakref.ref(obj))
-            except TypeError:  # as _reference, inline: a startup pass records thousands
-                references.append(_reference(obj))
+        try:  # as _reference, inline: a startup pass records thousands
+            references: list[Callable[[], object]] = list(map(weakref.ref, objects))
+        except TypeError:
+            references = [_reference(obj) for obj in objects]
         with self._lock:
             self._consumers.extend([consumer] * len(tokens))
             self._tokens.extend(tokens)
@@ -152,14 +169,17 @@ class Ledger:
 
     def count(self, token: Hashable) -> int:
         with self._lock:
+            self._fold()
             return self._counts[token]
 
     def snapshot(self) -> Counter[Hashable]:
         with self._lock:
+            self._fold()
             return Counter(self._counts)
 
     def by_phase(self) -> dict[Phase, Counter[Hashable]]:
         with self._lock:
+            self._fold()
             return {phase: Counter(self._by_phase[phase.value]) for phase in Phase}
 
     def last_serial(self) -> int:

@@ -81,9 +81,11 @@ class HookBook:
     def note_resolved(self, instance: Any, token: Any) -> None:
         """While collecting: `instance` was resolved for the provider of `token` (the
         first provider that reached an instance names it)."""
-        if self.collecting is not None and id(instance) not in self._owners:
-            self._owners[id(instance)] = token
-            self._paths[id(instance)] = self.collecting
+        key = id(instance)
+        owners = self._owners
+        if self.collecting is not None and key not in owners:
+            owners[key] = token
+            self._paths[key] = self.collecting
 
     def note_module_instance(self, instance: Any, path: tuple[str, ...]) -> None:
         if id(instance) not in self._owners:

@@ -189,15 +189,44 @@ def _rebound(
         clone.app = None  # type: ignore[assignment]  # a template serves no requests
     else:
         clone.dependency_overrides_provider = app.router.dependency_overrides_provider
-        clone.app = request_response(clone.get_route_handler())
+        clone.app = _FirstRequest(route, clone)
     return clone
+
+
+class _FirstRequest:
+    """A reused route's ASGI app until its first request: then the request handler
+    FastAPI's `get_route_handler` makes, from what the route held when it was made (its
+    dependant and this app; the rest is the template's, never changed), as FastAPI
+    would have made it then. Most routes of a testing module never see a request, so
+    most handlers are never made."""
+
+    __slots__ = ("_dependant", "_provider", "_route", "_template")
+
+    def __init__(self, template: APIRoute, route: APIRoute) -> None:
+        self._template = template
+        self._route = route
+        self._dependant = route.dependant
+        self._provider = route.dependency_overrides_provider
+
+    def handler(self) -> Any:
+        """`request_response(route.get_route_handler())` for the route as it was made."""
+        view = _copied(self._template)
+        view.dependant = self._dependant
+        view.dependency_overrides_provider = self._provider
+        return request_response(view.get_route_handler())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = self.handler()
+        if self._route.app is self:  # not replaced since (configure_app may wrap it)
+            self._route.app = app
+        await app(scope, receive, send)
 
 
 def _copied(route: APIRoute) -> APIRoute:
     """`copy.copy(route)`, as `copy` makes it (a new object with the same `__dict__`),
     without going through `__reduce_ex__` (templates are made of plain `APIRoute`s)."""
     clone: APIRoute = object.__new__(APIRoute)
-    clone.__dict__.update(route.__dict__)
+    clone.__dict__ = route.__dict__.copy()  # a plain dict copy: cheaper than update()
     return clone
 
 
@@ -207,19 +236,20 @@ def _calling(dependant: Dependant, endpoint: Any, kind: Mapping[str, Any]) -> De
     the `kind` of callable it is cached. As `dataclasses.replace` makes it (its fields
     set, no `__post_init__`), without going through `__init__`."""
     fields = dependant.__dict__
-    clone: Dependant = object.__new__(Dependant)
     if len(fields) == len(_DEPENDANT_FIELDS):  # its fields only, nothing cached on it yet
-        clone.__dict__.update(fields)
+        own = fields.copy()
     else:
-        clone.__dict__.update({name: fields[name] for name in _DEPENDANT_FIELDS})
-    clone.__dict__.update(kind)
-    clone.call = endpoint
-    clone.path_params = list(dependant.path_params)
-    clone.query_params = list(dependant.query_params)
-    clone.header_params = list(dependant.header_params)
-    clone.cookie_params = list(dependant.cookie_params)
-    clone.body_params = list(dependant.body_params)
-    clone.dependencies = list(dependant.dependencies)
+        own = {name: fields[name] for name in _DEPENDANT_FIELDS}
+    own.update(kind)
+    own["call"] = endpoint
+    own["path_params"] = list(own["path_params"])
+    own["query_params"] = list(own["query_params"])
+    own["header_params"] = list(own["header_params"])
+    own["cookie_params"] = list(own["cookie_params"])
+    own["body_params"] = list(own["body_params"])
+    own["dependencies"] = list(own["dependencies"])
+    clone: Dependant = object.__new__(Dependant)
+    clone.__dict__ = own
     return clone
 
 
@@ -295,43 +325,57 @@ class _Controller:
     registered: enough to register it again without PyNest's walk over its members. It
     holds the class's members and templates, never an instance."""
 
-    snapshot: tuple[Any, ...]  # what PyNest's walk reads of the class, as it was then
+    snapshot: _Snapshot  # what PyNest's walk reads of the class, as it was then
     routes: tuple[tuple[str, Any, _Template], ...]  # (member name, member, its template)
     app_router: tuple[Any, ...]  # the settings of the app's router it was included into
 
 
-def _frozen(value: Any) -> Any:
-    """`value`, or for a list, dict or set a copy of what it holds now (so that an edit
-    made in place later shows)."""
-    if isinstance(value, list):
-        return (list, tuple(value))
-    if isinstance(value, dict):
-        return (dict, tuple(value.items()))
-    if isinstance(value, set):
-        return (set, frozenset(value))
-    return value
+_CONTAINERS = (list, dict, set)
 
 
-def _snapshot(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
+def _reads(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
     """What registering `cls`'s routes reads of it, by PyNest's walk: the attributes of
     every class in its MRO (its members, tag, prefix, guards, filters) and, of each route
     member, its attributes (path, HTTP method, route arguments, status code, guards,
-    filters) and what its signature is made of. Two equal snapshots register the same
-    routes."""
-    parts: list[Any] = []
-    for klass in cls.__mro__:
-        if klass is not object:
-            parts.append(klass)
-            for name, value in vars(klass).items():
-                parts.append(name)
-                parts.append(_frozen(value))
+    filters) and what its signature is made of."""
+    parts: list[Any] = [tuple(vars(k).items()) for k in cls.__mro__ if k is not object]
     for _, member in members:
-        parts.append(_frozen(getattr(member, "__dict__", None)))
+        attributes = getattr(member, "__dict__", None)
+        parts.append(None if attributes is None else tuple(attributes.items()))
         parts.append(getattr(member, "__code__", None))
         parts.append(getattr(member, "__defaults__", None))
-        parts.append(_frozen(getattr(member, "__kwdefaults__", None)))
-        parts.append(_frozen(getattr(member, "__annotations__", None)))
+        parts.append(getattr(member, "__kwdefaults__", None))
+        parts.append(getattr(member, "__annotations__", None))
     return tuple(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Snapshot:
+    """`_reads` of a class as it was, and a copy of each list, dict and set among them
+    (an edit made in place keeps the object, so only the copy shows it). Two classes
+    whose snapshots match register the same routes."""
+
+    reads: tuple[Any, ...]
+    containers: tuple[tuple[Any, Any], ...]  # (the object, a copy of it then)
+
+    @classmethod
+    def of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot:
+        reads = _reads(klass, members)
+        values: list[Any] = []
+        for part in reads:
+            if isinstance(part, tuple):
+                values.extend(
+                    v for item in part for v in (item if type(item) is tuple else (item,))
+                )
+            else:
+                values.append(part)
+        kept = {id(v): v for v in values if isinstance(v, _CONTAINERS)}
+        return cls(reads, tuple((v, type(v)(v)) for v in kept.values()))
+
+    def matches(self, klass: type, members: Sequence[tuple[str, Any]]) -> bool:
+        return _equal(self.reads, _reads(klass, members)) and all(
+            _equal(value, copy) for value, copy in self.containers
+        )
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -408,7 +452,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         kept = self._controllers.get(controller_class)
         if kept is not None and kept.app_router == self._app_router():
             members = [(name, member) for name, member, _ in kept.routes]
-            if _equal(kept.snapshot, _snapshot(controller_class, members)):
+            if kept.snapshot.matches(controller_class, members):
                 guards = [
                     _guards(controller_class, member) if template.dependencies else []
                     for _, member, template in kept.routes
@@ -442,7 +486,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
             for name, member in inspect.getmembers(cls, predicate=callable)
             if isinstance(getattr(member, "__http_method__", None), HTTPMethod)
         ]
-        snapshot = _snapshot(cls, members)
+        snapshot = _Snapshot.of(cls, members)
         self._included = None
         super()._register_controller(cls)
         included, self._included = self._included, None

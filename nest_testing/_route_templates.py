@@ -35,17 +35,21 @@ import dataclasses
 import inspect
 import threading
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.routing import APIRoute, request_response
 from nest.common.route_resolver import RoutesResolver
+from nest.core.decorators.controller import _collect_guards
+from nest.core.decorators.http_method import HTTPMethod
 from nest.core.pynest_application import PyNestApp
 
 from nest_testing._lifespans import FlatIncludes, include_router
 from nest_testing._lru import LRU
+
+V = TypeVar("V")
 
 MAX_TEMPLATES = 4096  # grows to the largest app's routes
 
@@ -112,16 +116,17 @@ class _Template:
     kinds: tuple[dict[str, Any], dict[str, Any]]  # _CALL_KIND of its dependant, flat one
 
 
-class RouteTemplates:
-    """A bounded, thread-safe map of (controller class, method) -> template."""
+class RouteTemplates(Generic[V]):
+    """A bounded, thread-safe map: (controller class, method) -> template, or controller
+    class -> what registering it made (`_Controller`); the bound grows to the app."""
 
     def __init__(self, size: int = MAX_TEMPLATES) -> None:
-        self._templates: LRU[Hashable, _Template] = LRU(size)
+        self._templates: LRU[Hashable, V] = LRU(size)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> _Template | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             template = self._templates.get(key)
             if template is None:
@@ -130,7 +135,7 @@ class RouteTemplates:
                 self.hits += 1
             return template
 
-    def put(self, key: Hashable, template: _Template, *, room: int = 0) -> None:
+    def put(self, key: Hashable, template: V, *, room: int = 0) -> None:
         """Keep `template`; the cache holds at least `room` (the app's routes so far)."""
         with self._lock:
             self._templates.fit(room)
@@ -145,7 +150,8 @@ class RouteTemplates:
             self.hits = self.misses = 0
 
 
-TEMPLATES = RouteTemplates()
+TEMPLATES: RouteTemplates[_Template] = RouteTemplates()
+CONTROLLERS: RouteTemplates[_Controller] = RouteTemplates()
 
 
 _NO_KINDS: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
@@ -183,15 +189,44 @@ def _rebound(
         clone.app = None  # type: ignore[assignment]  # a template serves no requests
     else:
         clone.dependency_overrides_provider = app.router.dependency_overrides_provider
-        clone.app = request_response(clone.get_route_handler())
+        clone.app = _FirstRequest(route, clone)
     return clone
+
+
+class _FirstRequest:
+    """A reused route's ASGI app until its first request: then the request handler
+    FastAPI's `get_route_handler` makes, from what the route held when it was made (its
+    dependant and this app; the rest is the template's, never changed), as FastAPI
+    would have made it then. Most routes of a testing module never see a request, so
+    most handlers are never made."""
+
+    __slots__ = ("_dependant", "_provider", "_route", "_template")
+
+    def __init__(self, template: APIRoute, route: APIRoute) -> None:
+        self._template = template
+        self._route = route
+        self._dependant = route.dependant
+        self._provider = route.dependency_overrides_provider
+
+    def handler(self) -> Any:
+        """`request_response(route.get_route_handler())` for the route as it was made."""
+        view = _copied(self._template)
+        view.dependant = self._dependant
+        view.dependency_overrides_provider = self._provider
+        return request_response(view.get_route_handler())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = self.handler()
+        if self._route.app is self:  # not replaced since (configure_app may wrap it)
+            self._route.app = app
+        await app(scope, receive, send)
 
 
 def _copied(route: APIRoute) -> APIRoute:
     """`copy.copy(route)`, as `copy` makes it (a new object with the same `__dict__`),
     without going through `__reduce_ex__` (templates are made of plain `APIRoute`s)."""
     clone: APIRoute = object.__new__(APIRoute)
-    clone.__dict__.update(route.__dict__)
+    clone.__dict__ = route.__dict__.copy()  # a plain dict copy: cheaper than update()
     return clone
 
 
@@ -201,19 +236,20 @@ def _calling(dependant: Dependant, endpoint: Any, kind: Mapping[str, Any]) -> De
     the `kind` of callable it is cached. As `dataclasses.replace` makes it (its fields
     set, no `__post_init__`), without going through `__init__`."""
     fields = dependant.__dict__
-    clone: Dependant = object.__new__(Dependant)
     if len(fields) == len(_DEPENDANT_FIELDS):  # its fields only, nothing cached on it yet
-        clone.__dict__.update(fields)
+        own = fields.copy()
     else:
-        clone.__dict__.update({name: fields[name] for name in _DEPENDANT_FIELDS})
-    clone.__dict__.update(kind)
-    clone.call = endpoint
-    clone.path_params = list(dependant.path_params)
-    clone.query_params = list(dependant.query_params)
-    clone.header_params = list(dependant.header_params)
-    clone.cookie_params = list(dependant.cookie_params)
-    clone.body_params = list(dependant.body_params)
-    clone.dependencies = list(dependant.dependencies)
+        own = {name: fields[name] for name in _DEPENDANT_FIELDS}
+    own.update(kind)
+    own["call"] = endpoint
+    own["path_params"] = list(own["path_params"])
+    own["query_params"] = list(own["query_params"])
+    own["header_params"] = list(own["header_params"])
+    own["cookie_params"] = list(own["cookie_params"])
+    own["body_params"] = list(own["body_params"])
+    own["dependencies"] = list(own["dependencies"])
+    clone: Dependant = object.__new__(Dependant)
+    clone.__dict__ = own
     return clone
 
 
@@ -283,6 +319,77 @@ def _same_function(a: Any, b: Any) -> bool:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Controller:
+    """A controller class whose every route came from (or became) a template when it was
+    registered: enough to register it again without PyNest's walk over its members. It
+    holds the class's members and templates, never an instance."""
+
+    snapshot: _Snapshot  # what PyNest's walk reads of the class, as it was then
+    routes: tuple[tuple[str, Any, _Template], ...]  # (member name, member, its template)
+    app_router: tuple[Any, ...]  # the settings of the app's router it was included into
+
+
+_CONTAINERS = (list, dict, set)
+
+
+def _reads(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
+    """What registering `cls`'s routes reads of it, by PyNest's walk: the attributes of
+    every class in its MRO (its members, tag, prefix, guards, filters) and, of each route
+    member, its attributes (path, HTTP method, route arguments, status code, guards,
+    filters) and what its signature is made of."""
+    parts: list[Any] = [tuple(vars(k).items()) for k in cls.__mro__ if k is not object]
+    for _, member in members:
+        attributes = getattr(member, "__dict__", None)
+        parts.append(None if attributes is None else tuple(attributes.items()))
+        parts.append(getattr(member, "__code__", None))
+        parts.append(getattr(member, "__defaults__", None))
+        parts.append(getattr(member, "__kwdefaults__", None))
+        parts.append(getattr(member, "__annotations__", None))
+    return tuple(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Snapshot:
+    """`_reads` of a class as it was, and a copy of each list, dict and set among them
+    (an edit made in place keeps the object, so only the copy shows it). Two classes
+    whose snapshots match register the same routes."""
+
+    reads: tuple[Any, ...]
+    containers: tuple[tuple[Any, Any], ...]  # (the object, a copy of it then)
+
+    @classmethod
+    def of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot:
+        reads = _reads(klass, members)
+        values: list[Any] = []
+        for part in reads:
+            if isinstance(part, tuple):
+                values.extend(
+                    v for item in part for v in (item if type(item) is tuple else (item,))
+                )
+            else:
+                values.append(part)
+        kept = {id(v): v for v in values if isinstance(v, _CONTAINERS)}
+        return cls(reads, tuple((v, type(v)(v)) for v in kept.values()))
+
+    def matches(self, klass: type, members: Sequence[tuple[str, Any]]) -> bool:
+        return _equal(self.reads, _reads(klass, members)) and all(
+            _equal(value, copy) for value, copy in self.containers
+        )
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # a class attribute whose == raises: register the PyNest way
+        return False
+
+
+def _guards(cls: type, member: Any) -> list[Any]:
+    """The guards' `Depends` PyNest's `_add_route` makes for this route (new ones)."""
+    return [g.as_dependency() for g in _collect_guards(cls, member)]
+
+
 class _HeldBack(APIRouter):
     """Takes the one `add_api_route` call PyNest's `_add_route` makes, unbuilt."""
 
@@ -310,13 +417,88 @@ class _IncludingInto:
 class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is untyped
     """PyNest's `RoutesResolver`, building each app route from a template when one fits."""
 
-    def __init__(self, container: Any, app: FastAPI, templates: RouteTemplates) -> None:
+    def __init__(
+        self,
+        container: Any,
+        app: FastAPI,
+        templates: RouteTemplates[_Template],
+        controllers: RouteTemplates[_Controller] | None = None,
+    ) -> None:
         super().__init__(container, _IncludingInto(app, self))
+        controllers = RouteTemplates() if controllers is None else controllers
         self._app = app
         self._templates = templates
-        self._held: dict[int, list[tuple[Hashable, dict[str, Any]]]] = {}
+        self._held: dict[int, list[tuple[tuple[type, Any], dict[str, Any]]]] = {}
         self._held_back = _HeldBack()
         self._routes = 0  # held so far in this app: the templates cache holds as many
+        self._controllers = controllers
+        self._registered = 0  # controllers so far in this app: `controllers` holds as many
+        self._included: list[tuple[Any, _Template | None]] | None = None
+        self._settings: tuple[Any, ...] | None = None
+
+    def _app_router(self) -> tuple[Any, ...]:
+        """The app router's settings, read once: nothing changes them while routes are
+        registered."""
+        if self._settings is None:
+            self._settings = _app_router(self._app)
+        return self._settings
+
+    def _register_controller(self, controller_class: type) -> None:
+        """PyNest's registration of one controller; when the class registered before,
+        every route from a template and nothing PyNest's walk reads of it changed since,
+        its routes are made from those templates directly: the controller is still built
+        here, through the container, as PyNest builds it."""
+        self._registered += 1
+        kept = self._controllers.get(controller_class)
+        if kept is not None and kept.app_router == self._app_router():
+            members = [(name, member) for name, member, _ in kept.routes]
+            if kept.snapshot.matches(controller_class, members):
+                guards = [
+                    _guards(controller_class, member) if template.dependencies else []
+                    for _, member, template in kept.routes
+                ]
+                if all(
+                    _same_dependencies(template.dependencies, made)
+                    for (_, _, template), made in zip(kept.routes, guards, strict=True)
+                ):
+                    self._register_kept(controller_class, kept, guards)
+                    return
+        self._register_learning(controller_class)
+
+    def _register_kept(self, cls: type, kept: _Controller, guards: list[list[Any]]) -> None:
+        instance = self.container.get_controller_instance(cls)
+        routes = self._app.router.routes
+        for (name, member, template), made in zip(kept.routes, guards, strict=True):
+            bound = getattr(instance, name)
+            if inspect.ismethod(bound) and bound.__func__ is template.function:
+                routes.append(_rebound(template.route, bound, self._app, made, template.kinds))
+            else:  # the instance has its own `name`: that route as PyNest makes it
+                router = APIRouter(tags=list(template.tags) or None)
+                prefix = getattr(cls, "__route_prefix__", None) or ""
+                self._add_route(router, bound, member, cls, prefix)
+                self.include(router)
+
+    def _register_learning(self, cls: type) -> None:
+        """PyNest's `_register_controller`; kept for next time when every route of it
+        came from or became a template."""
+        members = [
+            (name, member)
+            for name, member in inspect.getmembers(cls, predicate=callable)
+            if isinstance(getattr(member, "__http_method__", None), HTTPMethod)
+        ]
+        snapshot = _Snapshot.of(cls, members)
+        self._included = None
+        super()._register_controller(cls)
+        included, self._included = self._included, None
+        if included is None or len(included) != len(members):
+            return
+        routes = []
+        for (name, member), (held, template) in zip(members, included, strict=True):
+            if held is not member or template is None:
+                return
+            routes.append((name, member, template))
+        kept = _Controller(snapshot, tuple(routes), self._app_router())
+        self._controllers.put(cls, kept, room=self._registered)
 
     def _add_route(
         self, router: APIRouter, bound_method: Any, original_method: Any, cls: type, prefix: str
@@ -332,12 +514,15 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         template when one fits, the others built by FastAPI (and kept as templates)."""
         held = self._held.pop(id(router), [])
         self._routes += len(held)
+        self._included = None
         if options:  # a prefix, tags, ...: not what templates were made for; build them all
             for _, arguments in held:
                 router.add_api_route(**arguments)
             include_router(self._app, router, **options)
             return
-        app_router = _app_router(self._app)
+        app_router = self._app_router()
+        included: list[tuple[Any, _Template | None]] = []
+        self._included = included
         fits = [self._fitting(router, key, arguments, app_router) for key, arguments in held]
         for (_, arguments), template in zip(held, fits, strict=True):
             if template is None:
@@ -355,14 +540,17 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
                 merged.append(
                     _rebound(template.route, endpoint, self._app, guards, template.kinds)
                 )
+                included.append((key[1], template))
                 continue
             route = next(built, None)
             if route is None:
+                self._included = None
                 break  # FastAPI did not build what was handed over; keep what it did
             merged.append(route)
             made = _template_of(route, arguments, router.tags, app_router)
             if made is not None:
                 self._templates.put(key, made, room=self._routes)
+            included.append((key[1], made))
         merged.extend(built)
         routes[start:] = merged
 
@@ -414,7 +602,7 @@ def new_app(
         app = PyNestApp(container, http_server)
     if len(http_server.router.routes) == before:
         if reuse_routes:
-            ReusingRoutesResolver(container, http_server, TEMPLATES).register_routes()
+            ReusingRoutesResolver(container, http_server, TEMPLATES, CONTROLLERS).register_routes()
         else:  # PyNest's own resolver, routers' empty lifespans not nested
             RoutesResolver(container, FlatIncludes(http_server)).register_routes()
     return app

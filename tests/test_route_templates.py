@@ -17,7 +17,7 @@ from nt_sample_app import AppModule, ConfigService, ItemController, LoopControll
 from starlette.testclient import TestClient
 
 from nest_testing import Test, TestingModuleBuilder
-from nest_testing._route_templates import TEMPLATES, ReusingRoutesResolver
+from nest_testing._route_templates import CONTROLLERS, TEMPLATES, ReusingRoutesResolver
 
 
 def api_routes(module: Any) -> dict[str, APIRoute]:
@@ -73,12 +73,14 @@ def test_with_the_blueprint_cache_off_fastapi_builds_every_route() -> None:
 
 def test_templates_keep_no_controller_alive() -> None:
     TEMPLATES.clear()  # so that this module's routes become the templates
+    CONTROLLERS.clear()
     with cached(AppModule).compile() as module:
         controller = weakref.ref(module.get(ItemController))
         assert module.client.get("/items").status_code == 200
     del module
     gc.collect()
     assert len(TEMPLATES) == 3  # /items, /items/audit, /loop
+    assert len(CONTROLLERS) >= 1
     assert controller() is None
 
 

@@ -27,7 +27,66 @@ from typing import Any, TypeVar
 import anyio
 from anyio.from_thread import BlockingPortal
 
+try:
+    import sniffio
+except ImportError:  # pragma: no cover - anyio runs without sniffio too
+    sniffio = None  # type: ignore[assignment]
+
 T = TypeVar("T")
+
+
+class DirectPortal(BlockingPortal):
+    """anyio's `BlockingPortal`, one wake-up cheaper per call from another thread.
+
+    `start_task_soon` (and `call`, `start_task`, which use it) blocks the calling thread
+    until the loop has spawned the task, then waits for the task's outcome: two
+    wake-ups of each thread per call, about two thirds of a round trip's cost. Here
+    the spawn is handed to the loop and the caller goes on to wait for the outcome
+    only. The task is the same: spawned in the portal's task group, in the caller's
+    context, run by the portal's own `_call_func`; a spawn that fails (the portal is
+    shutting down) fails the call's future instead of the caller's `start_soon`.
+    """
+
+    _direct_loop: asyncio.AbstractEventLoop | None = None
+
+    async def __aenter__(self) -> DirectPortal:
+        await super().__aenter__()
+        if hasattr(self, "_task_group") and hasattr(self, "_call_func"):
+            self._direct_loop = asyncio.get_running_loop()
+        return self  # else an anyio of another shape: its own spawn, unchanged
+
+    def _spawn_task_from_thread(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: object,
+        future: Future[Any],
+    ) -> None:
+        loop = self._direct_loop
+        if loop is None or loop.is_closed():
+            super()._spawn_task_from_thread(func, args, kwargs, name, future)
+            return
+        loop.call_soon_threadsafe(self._spawn_soon, func, args, kwargs, name, future)
+
+    def _spawn_soon(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: object,
+        future: Future[Any],
+    ) -> None:
+        # What anyio's run_sync_from_thread sets before it spawns: sniffio sees asyncio.
+        if sniffio is not None:
+            sniffio.current_async_library_cvar.set("asyncio")
+        try:
+            self._task_group.start_soon(self._call_func, func, args, kwargs, future, name=name)
+        except BaseException as exc:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
 
 
 def _wait_forever(future: Future[Any]) -> Any:
@@ -55,7 +114,7 @@ class LoopThread:
         async def host() -> None:
             self.loop = asyncio.get_running_loop()
             self.host_task = asyncio.current_task()
-            async with BlockingPortal() as portal:
+            async with DirectPortal() as portal:
                 ready.set_result(portal)
                 await portal.sleep_until_stopped()
 

@@ -3,6 +3,8 @@
 import asyncio
 import threading
 
+import pytest
+
 from nest_testing._loop_thread import LoopThread
 
 
@@ -21,3 +23,53 @@ def test_a_loop_thread_runs_coroutines_on_its_own_loop_and_stops() -> None:
     finally:
         thread.stop()
     assert not started.is_alive()
+
+
+def test_a_call_from_another_thread_does_not_wait_for_the_loop_to_spawn_its_task() -> None:
+    # anyio's own portal blocks the caller until the loop has spawned the task (a wake-up
+    # of each thread more per call); the loop thread's portal hands the spawn over.
+    thread = LoopThread()
+    thread.start()
+    gate = threading.Event()
+    guard = threading.Timer(10, gate.set)  # frees the loop should the call block after all
+    guard.start()
+    try:
+        assert thread.loop is not None
+        assert thread.portal is not None
+        thread.loop.call_soon_threadsafe(gate.wait)  # the loop is busy until the gate opens
+
+        async def answer() -> str:
+            return threading.current_thread().name
+
+        future = thread.portal.start_task_soon(answer)
+        assert not gate.is_set()  # returned while the loop could not have spawned it
+        gate.set()
+        assert future.result() == "nest-testing-loop"
+    finally:
+        gate.set()
+        guard.cancel()
+        thread.stop()
+
+
+def test_a_task_the_portal_cannot_spawn_fails_the_call_instead_of_hanging_it() -> None:
+    thread = LoopThread(lambda future: future.result(timeout=10))  # a hang fails the test
+    thread.start()
+    try:
+        assert thread.portal is not None
+        group = thread.portal._task_group  # type: ignore[attr-defined]
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("This task group is not active; no new tasks can be started.")
+
+        spawn, group.start_soon = group.start_soon, refuse
+        try:
+
+            async def never() -> None:
+                raise AssertionError("not spawned")
+
+            with pytest.raises(RuntimeError, match="not active"):
+                thread.run(never)
+        finally:
+            group.start_soon = spawn
+    finally:
+        thread.stop()

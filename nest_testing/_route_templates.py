@@ -46,6 +46,7 @@ from nest.core.decorators.controller import _collect_guards
 from nest.core.decorators.http_method import HTTPMethod
 from nest.core.pynest_application import PyNestApp
 
+from nest_testing._function_state import FunctionState
 from nest_testing._lifespans import FlatIncludes, include_router
 from nest_testing._lru import LRU
 
@@ -112,6 +113,7 @@ class _Template:
     tags: list[Any]  # the controller router's tags
     app_router: tuple[Any, ...]  # the settings of the app's router it was included into
     function: Any  # the controller method's function
+    state: FunctionState  # what its attributes and signature were made of
     route: APIRoute  # the app's route, endpoint unbound, no request handler
     kinds: tuple[dict[str, Any], dict[str, Any]]  # _CALL_KIND of its dependant, flat one
 
@@ -275,8 +277,12 @@ def _template_of(
         != [d.dependency for d in dependencies]
     ):
         return None
+    state = FunctionState.of(endpoint.__func__)
+    if state is None:  # not a plain function: no telling if it changed
+        return None
     stripped = _rebound(route, endpoint.__func__, None)
     return _Template(
+        state=state,
         arguments=_static(arguments),
         dependencies=dependencies,
         tags=list(tags),
@@ -570,6 +576,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
             template is None
             or not inspect.ismethod(endpoint)
             or endpoint.__func__ is not template.function
+            or not template.state.unchanged()  # same method, other signature or route
         ):
             return None
         try:

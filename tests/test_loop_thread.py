@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from nest_testing._loop_thread import LoopThread
+from nest_testing._loop_thread import DirectPortal, LoopThread
 
 
 def test_a_loop_thread_runs_coroutines_on_its_own_loop_and_stops() -> None:
@@ -36,6 +36,8 @@ def test_a_call_from_another_thread_does_not_wait_for_the_loop_to_spawn_its_task
     try:
         assert thread.loop is not None
         assert thread.portal is not None
+        if type(thread.portal) is not DirectPortal:  # older anyio: a backend class
+            pytest.skip("this anyio's BlockingPortal() is its backend's class: its own spawn")
         thread.loop.call_soon_threadsafe(gate.wait)  # the loop is busy until the gate opens
 
         async def answer() -> str:

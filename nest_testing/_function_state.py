@@ -18,12 +18,13 @@ import types
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-_MUTABLE = (list, dict, set)
+MUTABLE = (list, dict, set)
 _WRAPS = 16  # `__wrapped__` links followed; a longer chain is not kept
 
 
-def _frozen(value: Any) -> Any:
-    """What a list, dict or set holds now (a copy that an edit in place does not reach)."""
+def frozen(value: Any) -> Any:
+    """What a list, dict or set holds now (a copy that an edit in place does not reach;
+    made without calling the container's own type, which may want other arguments)."""
     if isinstance(value, dict):
         return tuple(value.items())
     if isinstance(value, set):
@@ -34,12 +35,12 @@ def _frozen(value: Any) -> Any:
 def _contents(namespace: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The names of the lists, dicts and sets in `namespace`, and what they hold."""
     return tuple(
-        (name, _frozen(value)) for name, value in namespace.items() if isinstance(value, _MUTABLE)
+        (name, frozen(value)) for name, value in namespace.items() if isinstance(value, MUTABLE)
     )
 
 
 def _unchanged_contents(namespace: Mapping[str, Any], contents: Iterable[Any]) -> bool:
-    return all(_frozen(namespace[name]) == held for name, held in contents)
+    return all(frozen(namespace[name]) == held for name, held in contents)
 
 
 class _Function:

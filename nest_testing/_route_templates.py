@@ -46,7 +46,7 @@ from nest.core.decorators.controller import _collect_guards
 from nest.core.decorators.http_method import HTTPMethod
 from nest.core.pynest_application import PyNestApp
 
-from nest_testing._function_state import FunctionState
+from nest_testing._function_state import MUTABLE, FunctionState, frozen
 from nest_testing._lifespans import FlatIncludes, include_router
 from nest_testing._lru import LRU
 
@@ -336,9 +336,6 @@ class _Controller:
     app_router: tuple[Any, ...]  # the settings of the app's router it was included into
 
 
-_CONTAINERS = (list, dict, set)
-
-
 def _reads(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
     """What registering `cls`'s routes reads of it, by PyNest's walk: the attributes of
     every class in its MRO (its members, tag, prefix, guards, filters) and, of each route
@@ -362,10 +359,18 @@ class _Snapshot:
     whose snapshots match register the same routes."""
 
     reads: tuple[Any, ...]
-    containers: tuple[tuple[Any, Any], ...]  # (the object, a copy of it then)
+    containers: tuple[tuple[Any, Any], ...]  # (the object, what it held then)
 
     @classmethod
-    def of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot:
+    def of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot | None:
+        """`None` when a container among them cannot be read (the class is not kept)."""
+        try:
+            return cls._of(klass, members)
+        except Exception:
+            return None
+
+    @classmethod
+    def _of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot:
         reads = _reads(klass, members)
         values: list[Any] = []
         for part in reads:
@@ -375,12 +380,12 @@ class _Snapshot:
                 )
             else:
                 values.append(part)
-        kept = {id(v): v for v in values if isinstance(v, _CONTAINERS)}
-        return cls(reads, tuple((v, type(v)(v)) for v in kept.values()))
+        kept = {id(v): v for v in values if isinstance(v, MUTABLE)}
+        return cls(reads, tuple((v, frozen(v)) for v in kept.values()))
 
     def matches(self, klass: type, members: Sequence[tuple[str, Any]]) -> bool:
         return _equal(self.reads, _reads(klass, members)) and all(
-            _equal(value, copy) for value, copy in self.containers
+            _equal(frozen(value), held) for value, held in self.containers
         )
 
 
@@ -496,7 +501,7 @@ class ReusingRoutesResolver(RoutesResolver):  # type: ignore[misc]  # PyNest is 
         self._included = None
         super()._register_controller(cls)
         included, self._included = self._included, None
-        if included is None or len(included) != len(members):
+        if snapshot is None or included is None or len(included) != len(members):
             return
         routes = []
         for (name, member), (held, template) in zip(members, included, strict=True):

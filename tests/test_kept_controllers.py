@@ -3,8 +3,9 @@ was kept of it (its route templates), without PyNest's walk over its members, on
 while nothing that walk reads changed and the app's router adds the same to its routes.
 Every test compares with what PyNest itself serves."""
 
+from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi import Depends, Header, HTTPException, Request
@@ -228,3 +229,36 @@ def test_a_kept_route_is_served_as_it_was_when_the_app_was_assembled() -> None:
             expected.headers["content-type"],
             expected.json(),
         )
+
+
+class Tally(dict[str, int]):
+    """A dict whose constructor takes other arguments than a dict's."""
+
+    def __init__(self, start: int) -> None:
+        super().__init__(start=start)
+
+
+def test_a_controller_with_class_level_containers_of_any_kind_is_kept() -> None:
+    # The snapshot reads what a list, dict or set holds without calling its type: a
+    # defaultdict (whose first argument must be a callable) or a dict subclass of
+    # another signature compiled fine with PyNest and must compile here.
+    @Controller("tallied")
+    class TalliedController:
+        seen: ClassVar[defaultdict[str, list[int]]] = defaultdict(list)
+        tally: ClassVar[Tally] = Tally(1)
+
+        @Get("/")
+        def hello(self) -> dict[str, int]:
+            return dict(self.tally)
+
+    @Module(controllers=[TalliedController])
+    class TalliedModule:
+        pass
+
+    expected = served(PyNestFactory.create(TalliedModule).http_server)
+    kept(TalliedModule, TalliedController)
+    with cached(TalliedModule).compile() as module:
+        assert served(module.http_server) == expected
+    TalliedController.tally["start"] = 2  # edited in place: the class is not what was kept
+    with cached(TalliedModule).compile() as module:
+        assert module.client.get("/tallied").json() == {"start": 2}

@@ -32,6 +32,7 @@ from nest_testing import _graph_errors
 from nest_testing._app_assembly import AssembledApp, assemble_app
 from nest_testing._clients import PortalTransport, asgi_transport, sync_client
 from nest_testing._container import TestingContainer
+from nest_testing._endpoint_contexts import forget_endpoint_contexts
 from nest_testing._extensions import ModuleExtension
 from nest_testing._ledger import Ledger, Phase
 from nest_testing._lifecycle import HookInterrupt
@@ -99,6 +100,7 @@ class Runtime:
         _OPEN.add(self)
         stack = ExitStack()
         stack.callback(self._stop_thread)  # last of all
+        stack.callback(self._forget_endpoint_contexts)  # once nothing serves the app
         stack.callback(self._stop_extensions_in_thread)  # after the lifespan
         try:
             # One trip to the loop: start, and hold the app's lifespan until close.
@@ -168,6 +170,10 @@ class Runtime:
                     self._abandoned = True
                     raise _graph_errors.hook_blocked(*blocked, timeout) from None
 
+    def _forget_endpoint_contexts(self) -> None:
+        if self._assembled is not None:  # see nest_testing._endpoint_contexts
+            forget_endpoint_contexts(self._assembled.app.http_server)
+
     def _stop_thread(self) -> None:
         if self._thread is not None and not self._abandoned:
             self._thread.stop()
@@ -186,7 +192,8 @@ class Runtime:
         `init`, build the providers but run no hook (see `ainit`)."""
         self._loop = asyncio.get_running_loop()
         async with AsyncExitStack() as stack:
-            stack.push_async_callback(self._stop_extensions)  # last, after the lifespan
+            stack.callback(self._forget_endpoint_contexts)  # last of all
+            stack.push_async_callback(self._stop_extensions)  # after the lifespan
             try:
                 await self._start(init)
                 if self._assembled is not None:

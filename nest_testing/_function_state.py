@@ -2,12 +2,13 @@
 
 A route template is FastAPI's route for a controller method, built from the method's
 signature (parameters, annotations, defaults) and PyNest's route attributes on it
-(path, HTTP method, route arguments, status code, guards, filters). The method object
-can stay the same while those change (a test that edits `__annotations__`, or a route
-argument dict in place): `FunctionState` keeps, of the method and the functions it
-wraps (which `inspect.signature` follows), its attributes, code, defaults and
-annotations, and what the lists, dicts and sets among its attributes hold, and compares
-them cheaply (`==` on dicts is identity first, in C).
+(path, HTTP method, route arguments, status code, guards, filters), its name and its
+docstring. The method object can stay the same while those change (a test that edits
+`__annotations__`, `__doc__`, or a route argument dict in place): `FunctionState` keeps,
+of the method and the functions it wraps (which `inspect.signature` follows), its
+attributes, code, defaults, annotations, name and docstring, and what the lists, dicts
+and sets among its attributes hold, and compares them cheaply (`==` on dicts is
+identity first, in C).
 
 It keeps functions, never an instance.
 """
@@ -43,11 +44,23 @@ def _unchanged_contents(namespace: Mapping[str, Any], contents: Iterable[Any]) -
     return all(frozen(namespace[name]) == held for name, held in contents)
 
 
+def names(function: Any) -> tuple[Any, Any, Any]:
+    """What FastAPI reads of a function beside its attributes and signature: its name
+    (the route's name and operation id), qualified name and docstring (the route's
+    description). Slots of the function, not in its `__dict__`."""
+    return (
+        getattr(function, "__name__", None),
+        getattr(function, "__qualname__", None),
+        getattr(function, "__doc__", None),
+    )
+
+
 class _Function:
     """What a function's route attributes and signature are made of, as it was."""
 
     __slots__ = (
         "annotations", "attributes", "code", "contents", "defaults", "function", "kwdefaults",
+        "names",
     )  # fmt: skip
 
     def __init__(self, function: types.FunctionType) -> None:
@@ -59,6 +72,7 @@ class _Function:
         kwdefaults = function.__kwdefaults__
         self.kwdefaults = None if kwdefaults is None else dict(kwdefaults)
         self.annotations = dict(function.__annotations__)
+        self.names = names(function)
 
     def unchanged(self) -> bool:
         function = self.function
@@ -68,6 +82,7 @@ class _Function:
             and function.__defaults__ == self.defaults
             and function.__kwdefaults__ == self.kwdefaults
             and function.__annotations__ == self.annotations
+            and names(function) == self.names
             and _unchanged_contents(function.__dict__, self.contents)
         )
 

@@ -46,7 +46,7 @@ from nest.core.decorators.controller import _collect_guards
 from nest.core.decorators.http_method import HTTPMethod
 from nest.core.pynest_application import PyNestApp
 
-from nest_testing._function_state import MUTABLE, FunctionState, frozen
+from nest_testing._function_state import MUTABLE, FunctionState, frozen, names
 from nest_testing._lifespans import FlatIncludes, include_router
 from nest_testing._lru import LRU
 
@@ -340,7 +340,7 @@ def _reads(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
     """What registering `cls`'s routes reads of it, by PyNest's walk: the attributes of
     every class in its MRO (its members, tag, prefix, guards, filters) and, of each route
     member, its attributes (path, HTTP method, route arguments, status code, guards,
-    filters) and what its signature is made of."""
+    filters), what its signature is made of, its name and its docstring."""
     parts: list[Any] = [tuple(vars(k).items()) for k in cls.__mro__ if k is not object]
     for _, member in members:
         attributes = getattr(member, "__dict__", None)
@@ -349,6 +349,7 @@ def _reads(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
         parts.append(getattr(member, "__defaults__", None))
         parts.append(getattr(member, "__kwdefaults__", None))
         parts.append(getattr(member, "__annotations__", None))
+        parts.append(names(member))
     return tuple(parts)
 
 

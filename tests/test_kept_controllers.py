@@ -131,6 +131,8 @@ EDITS: dict[str, Callable[[type], None]] = {
     "status code": lambda c: setattr(c.__dict__["hello"], "status_code", 202),
     "class guards": lambda c: setattr(c, "__guards__", [Deny]),
     "method guards edited in place": _guard_in_place,
+    "method renamed": lambda c: setattr(c.__dict__["hello"], "__name__", "greet"),
+    "docstring changed": lambda c: setattr(c.__dict__["hello"], "__doc__", "Greets."),
     "signature changed": lambda c: c.__dict__["hello"].__annotations__.update(
         {"return": dict[str, object]}
     ),

@@ -267,6 +267,8 @@ class Runtime:
         self._assembled = assemble_app(
             self._container, self._ledger, self._app_plan, timeout=self._hook_timeout
         )
+        # Entries already there for the new endpoints' ids were made for dead objects.
+        forget_endpoint_contexts(self._assembled.app.http_server)
 
     @asynccontextmanager
     async def _started_lifespan(self) -> AsyncIterator[None]:

@@ -100,3 +100,23 @@ def test_validation_errors_name_their_own_endpoint_module_after_module() -> None
             assert context["line"] == inspect.getsourcelines(controller.answer)[1]
             assert context["path"] == f"GET /m{n}"
     assert len(CACHE) <= before  # nothing piled up
+
+
+def test_an_entry_left_under_a_new_endpoints_id_is_not_used() -> None:
+    # What an earlier app leaves behind: an entry under an id that a new endpoint of
+    # this module took over (planted here, while the app is assembled, for each route).
+    def plant(app: Any) -> None:
+        for route in app.http_server.routes:
+            if getattr(route, "dependant", None) is not None:
+                CACHE[id(route.dependant.call)] = {
+                    "file": "gone.py",
+                    "line": 1,
+                    "function": "gone",
+                }
+
+    root, controller = make_module("planted")
+    builder = Test.create_testing_module(imports=[root]).configure_app(plant)
+    with builder.compile() as module, pytest.raises(ResponseValidationError) as caught:
+        module.client.get("/planted")
+    assert caught.value.endpoint_ctx["function"] == "answer_of_planted"
+    assert caught.value.endpoint_ctx["line"] == inspect.getsourcelines(controller.answer)[1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
@@ -33,6 +34,22 @@ except ImportError:  # pragma: no cover - anyio runs without sniffio too
     sniffio = None  # type: ignore[assignment]
 
 T = TypeVar("T")
+
+
+def _parameters(function: Any) -> list[str] | None:
+    try:
+        return list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+# The shape of anyio's private portal methods this was written against (anyio 4.x);
+# another shape gets anyio's own spawn (see DirectPortal).
+_KNOWN_ANYIO = _parameters(getattr(BlockingPortal, "_spawn_task_from_thread", None)) == [
+    "self", "func", "args", "kwargs", "name", "future",
+] and _parameters(getattr(BlockingPortal, "_call_func", None)) == [
+    "self", "func", "args", "kwargs", "future",
+]  # fmt: skip
 
 
 class DirectPortal(BlockingPortal):
@@ -51,23 +68,17 @@ class DirectPortal(BlockingPortal):
 
     async def __aenter__(self) -> DirectPortal:
         await super().__aenter__()
-        if hasattr(self, "_task_group") and hasattr(self, "_call_func"):
+        if _KNOWN_ANYIO and hasattr(self, "_task_group"):
             self._direct_loop = asyncio.get_running_loop()
         return self  # else an anyio of another shape: its own spawn, unchanged
 
-    def _spawn_task_from_thread(
-        self,
-        func: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        name: object,
-        future: Future[Any],
-    ) -> None:
+    def _spawn_task_from_thread(self, *arguments: Any, **keywords: Any) -> None:
+        # Any signature: anyio calls this with whatever its own takes.
         loop = self._direct_loop
-        if loop is None or loop.is_closed():
-            super()._spawn_task_from_thread(func, args, kwargs, name, future)
+        if loop is None or loop.is_closed() or keywords:
+            super()._spawn_task_from_thread(*arguments, **keywords)
             return
-        loop.call_soon_threadsafe(self._spawn_soon, func, args, kwargs, name, future)
+        loop.call_soon_threadsafe(self._spawn_soon, *arguments)
 
     def _spawn_soon(
         self,

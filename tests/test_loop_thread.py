@@ -75,3 +75,25 @@ def test_a_task_the_portal_cannot_spawn_fails_the_call_instead_of_hanging_it() -
             group.start_soon = spawn
     finally:
         thread.stop()
+
+
+def test_an_anyio_of_another_shape_gets_its_own_spawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The direct spawn relies on anyio's private portal methods: where their signatures
+    # are not the ones it was written against, calls take anyio's own path, unchanged.
+    import nest_testing._loop_thread as loop_thread
+
+    monkeypatch.setattr(loop_thread, "_KNOWN_ANYIO", False)
+    thread = LoopThread(lambda future: future.result(timeout=10))
+    thread.start()
+    try:
+        assert getattr(thread.portal, "_direct_loop", None) is None
+
+        async def answer() -> str:
+            await asyncio.sleep(0)
+            return threading.current_thread().name
+
+        assert thread.run(answer) == "nest-testing-loop"
+        assert thread.portal is not None
+        assert thread.portal.call(answer) == "nest-testing-loop"
+    finally:
+        thread.stop()

@@ -133,10 +133,10 @@ def bench_suite_sqlite(tests: int = TESTS, rounds: int = ROUNDS) -> dict[str, An
             log(f"  suite {'warm-up' if round_no < 0 else f'round {round_no + 1}/{rounds}'}")
             for side in order:
                 command = bench_suite.pytest_command(directory / sides[side])
-                elapsed, used, _ = bench_suite.run_suite_timed(command, directory, tests, env)
+                run = bench_suite.run_suite_timed(command, directory, tests, env)
                 if round_no >= 0:
-                    samples[side].append(elapsed)
-                    cpu[side].append(used)
+                    samples[side].append(run.wall)
+                    cpu[side].append(run.cpu)
     return {
         "tests": tests,
         "rounds": rounds,

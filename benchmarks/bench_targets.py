@@ -106,6 +106,20 @@ def measure_isolation(rounds: int, quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
+def _collector_note(row: dict[str, Any], side: str) -> str:
+    """The cyclic collector's CPU time in both runs (medians), where it was measured."""
+    per_test = row.get("collector_s", {}).get("per_test") or []
+    other = row.get("collector_s", {}).get(side) or []
+    if not per_test or not other or None in per_test or None in other:
+        return ""  # an earlier --json file, or a run that did not report it
+    cpu = row["cpu_s"]
+    return (
+        f"; cyclic collector {statistics.median(per_test):.1f} s of "
+        f"{statistics.median(cpu['per_test']):.1f} s against "
+        f"{statistics.median(other):.1f} s of {statistics.median(cpu[side]):.1f} s"
+    )
+
+
 def _verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
@@ -178,7 +192,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     f"{cpu['paired_median']:.2f}x "
                     f"[{cpu['paired_min']:.2f}-{cpu['paired_max']:.2f}]",
                     _verdict(max(cpu["ratio"], cpu["paired_median"]) <= target),
-                    f"wall time {wall['ratio']:.2f}x; {row['rounds']} rounds",
+                    f"wall time {wall['ratio']:.2f}x; {row['rounds']} rounds"
+                    + _collector_note(row, side),
                 ]
             )
     from_app = results.get("from_app")
@@ -224,5 +239,6 @@ EXPLANATIONS = """\
    plugin's per-test `nest_app`; the same test bodies on one module-scoped
    `compile()` (and, for HTTP, `PyNestFactory.create` once + one `TestClient`); and
    `PyNestFactory.create` + `TestClient` per test. The figure is CPU time of the
-   pytest process (all threads), per-test / the other side.
+   pytest process (all threads), per-test / the other side; the notes give the
+   cyclic garbage collector's share of each run (timed with `gc.callbacks`).
 """

@@ -58,6 +58,28 @@ from nest_testing.errors import (
 )
 
 _NOTHING: Any = object()
+
+
+class _InstanceScope(SingletonScope):
+    """The injector's `SingletonScope`, keeping each built instance itself instead of an
+    `InstanceProvider` around it (one object less per singleton for the collector to
+    walk); the injector's own lookups get a provider made when they ask."""
+
+    instances: dict[Any, Any]
+
+    def configure(self) -> None:
+        super().configure()
+        self.instances = {}
+
+    def get(self, key: Any, provider: Provider[Any]) -> Provider[Any]:
+        with injector_lock:  # as SingletonScope.get
+            instance = self.instances.get(key, _NOTHING)
+            if instance is _NOTHING:
+                instance = self._get_instance(key, provider, self.injector)
+                self.instances[key] = instance
+            return InstanceProvider(instance)
+
+
 T = TypeVar("T")
 
 
@@ -285,15 +307,19 @@ class TestingInjector(Injector):
         )
         self.binder.bind(Injector, to=self)
         self.binder.bind(Binder, to=self.binder)
-        # What the injector's first singleton lookup would bind: the singleton scope,
-        # whose cache `get` reads directly for a singleton that is built already.
-        self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
-        self._singletons: dict[Any, Provider[Any]] = self._singleton_scope.provider.get(
-            self
-        )._context
         # With the blueprint cache off, every lookup is the injector's own (the reference
         # the cached path is compared with).
         self._plain_lookup = plans and type(self.binder) is _CountingBinder
+        # What the injector's first singleton lookup would bind: the singleton scope
+        # (with the cache on, one that keeps the instances themselves), whose cache
+        # `get` reads directly for a singleton that is built already.
+        if self._plain_lookup:
+            scope = _InstanceScope(self)
+            self.binder.bind(SingletonScope, to=InstanceProvider(scope))
+            self._singletons: dict[Any, Any] = scope.instances
+        else:
+            self._singletons = {}  # never read: every lookup is the injector's
+        self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
         """Lazy mode: see `_BindOnLookup.defer()`."""
@@ -356,16 +382,16 @@ class TestingInjector(Injector):
         ):
             return _NOTHING
         singletons = self._singletons
-        cached = singletons.get(interface)
-        if cached is not None:
-            return cached.get(self)
+        cached = singletons.get(interface, _NOTHING)
+        if cached is not _NOTHING:
+            return cached
         provider = binding.provider
         if type(provider) is not _CountingProvider:
             return _NOTHING  # a spy, a value: the injector's way
         with injector_lock:  # Injector.get and SingletonScope.get hold it
-            cached = singletons.get(interface)
-            if cached is not None:
-                return cached.get(self)
+            cached = singletons.get(interface, _NOTHING)
+            if cached is not _NOTHING:
+                return cached
             inner = provider._inner
             if type(inner) is PlannedClassProvider and inner._own_arguments:
                 init, plan = inner._planned
@@ -376,7 +402,7 @@ class TestingInjector(Injector):
                     instance = provider.get(self)
             else:
                 instance = provider.get(self)
-            singletons[interface] = InstanceProvider(instance)
+            singletons[interface] = instance
         return instance
 
     def _construct(self, token: Any, cls: Any, init: Any, bindings: dict[str, Any]) -> Any:
@@ -407,13 +433,13 @@ class TestingInjector(Injector):
             singletons = self._singletons  # else every lookup is the injector's
             try:
                 for name, key in bindings.items():
-                    cached = singletons.get(key)
-                    if cached is None:
+                    cached = singletons.get(key, _NOTHING)
+                    if cached is _NOTHING:
                         break
                     binding = bound.get(key)
                     if binding is None or binding.scope is not SingletonScope:
                         break
-                    found[name] = cached.get(self)
+                    found[name] = cached
             except TypeError:  # an unhashable key: the injector says why
                 pass
         if len(found) < len(bindings):

@@ -114,3 +114,25 @@ def test_counts_read_between_constructions_follow_them_in_order() -> None:
     assert list(phases[Phase.COMPILE].items()) == [("b", 2), ("a", 1)]
     assert list(phases[Phase.STARTUP].items()) == [("c", 1), ("a", 1)]
     assert [c.serial for c in ledger.constructions_of("a")] == [2, 5]
+
+
+def test_the_injectors_own_singleton_lookups_see_the_singletons_the_module_built() -> None:
+    # The module keeps each built singleton itself (no provider around it); a lookup
+    # the injector makes its own way (an explicit scope) meets the same object, and a
+    # singleton built that way first is the one the module hands out later.
+    from injector import SingletonScope
+
+    for _ in range(2):  # cold, then warm (the kept bindings)
+        with _builder(KeptModule).spy_provider(KeptClock).compile() as spied:
+            # A spy's provider is not the module's: the injector's own path builds it.
+            injector = spied._container.injector
+            clock = spied.get(KeptClock)
+            assert injector.get(KeptClock, scope=SingletonScope) is clock
+            assert spied.get(KeptService).clock is clock
+            spied.assert_constructed(KeptClock, times=1)
+        with _builder(KeptModule).compile() as module:
+            injector = module._container.injector
+            service = module.get(KeptService)
+            assert injector.get(KeptService, scope=SingletonScope) is service
+            assert injector.get(KeptClock, scope=SingletonScope) is service.clock
+            module.assert_constructed(KeptClock, times=1)

@@ -9,10 +9,11 @@ seams only, none of which changes what gets built:
   (`nest_testing._constructors`: the same objects, the same errors); those providers
   read the ledger and resolution state from the injector they build for, so the
   bindings of a kept module are made once and copied into each compile's binder;
-- with the blueprint cache on (and no lazy binding or mocker), a singleton that the
-  counting provider builds is looked up in, and stored into, the injector's own
-  singleton scope directly, under the injector's lock: what `Injector.get` does for
-  it, without its per-lookup binding and scope lookups and debug lines;
+- with the blueprint cache on (and no lazy binding or mocker), the singleton scope is
+  `_InstanceScope`, which keeps each instance itself, and a singleton that the
+  counting provider builds is looked up in, and stored into, it directly, under the
+  injector's lock: what `Injector.get` does for it, without its per-lookup binding and
+  scope lookups and debug lines;
 - in lazy mode, or with a mocker, its binder binds tokens when they are first looked up;
 - `get` records which object each consumer received, for identity assertions;
 - `get` turns the injector's errors, and exceptions from user constructors, into

@@ -22,7 +22,7 @@ from nest_testing._container import TestingContainer
 from nest_testing._depends import count_depends
 from nest_testing._ledger import Ledger
 from nest_testing._pipes import apply_pipes
-from nest_testing._plan import AppPlan
+from nest_testing._plan import AppPlan, backstop
 from nest_testing._route_templates import new_app
 from nest_testing._routes import built, override_filters, override_guards
 from nest_testing.errors import AppConfigurationError, NestTestingError
@@ -68,7 +68,11 @@ def assemble_app(
     for extension in plan.extensions:
         extension.finish_app(app)
     depends = count_depends(http_server, ledger, _replacement_for(container)) + pipes
-    lifespan = LifespanManager(http_server, startup_timeout=timeout, shutdown_timeout=timeout)
+    # The shutdown runs PyNest's shutdown hooks, each under the hook timeout: the
+    # lifespan's own limit only catches what outlives them (a hook that swallows its
+    # cancellation, a hanging shutdown handler).
+    shutdown = None if timeout is None else backstop(timeout)
+    lifespan = LifespanManager(http_server, startup_timeout=timeout, shutdown_timeout=shutdown)
     return AssembledApp(app, lifespan, depends)
 
 

@@ -42,6 +42,15 @@ class Replacement:
 
 
 DEFAULT_HOOK_TIMEOUT = 60.0
+
+
+def backstop(timeout: float) -> float:
+    """How long a wait that backs the hook timeout up waits (the loop watchdog, the
+    lifespan's shutdown): long enough that a hook's own timeout, which starts a little
+    later, always fires first and names the hook."""
+    return timeout + max(1.0, timeout / 10)
+
+
 """Generous: a hook that takes a minute in a test is stuck, not slow."""
 
 

@@ -38,7 +38,7 @@ from nest_testing._ledger import Ledger, Phase
 from nest_testing._lifecycle import HookInterrupt
 from nest_testing._loop_pool import loop_thread
 from nest_testing._loop_thread import LoopThread
-from nest_testing._plan import Plan
+from nest_testing._plan import Plan, backstop
 from nest_testing.errors import LifecycleHookError, NestTestingError, UsageError
 
 if TYPE_CHECKING:
@@ -156,7 +156,6 @@ class Runtime:
         timeout = self._hook_timeout
         if timeout is None:
             return future.result()
-        grace = max(1.0, timeout / 10)
         while True:
             try:
                 return future.result(timeout=_POLL_SECONDS)
@@ -165,7 +164,7 @@ class Runtime:
                 # lifespan's own timeout) is done, not still running.
                 if future.done():
                     raise
-                blocked = self._container.overdue_hook(timeout + grace)
+                blocked = self._container.overdue_hook(backstop(timeout))
                 if blocked is not None:
                     self._abandoned = True
                     raise _graph_errors.hook_blocked(*blocked, timeout) from None
@@ -294,8 +293,9 @@ class Runtime:
                 raise
             self._container.raise_shutdown_errors()
             raise LifecycleHookError(
-                f"lifespan shutdown: did not finish within {self._hook_timeout:g} s (the "
-                "hook timeout): a shutdown hook or handler kept running past it (one that "
+                f"lifespan shutdown: did not finish within {backstop(self._hook_timeout):g} "
+                f"s (the hook timeout, {self._hook_timeout:g} s, and a grace): a shutdown "
+                "hook or handler kept running past it (one that "
                 "catches asyncio.CancelledError and goes on does). Let it be cancelled, or "
                 "raise the limit with builder.hook_timeout(seconds).",
                 path=("lifespan shutdown",),

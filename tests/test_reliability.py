@@ -143,6 +143,25 @@ def test_a_shutdown_hook_that_never_returns_times_out_and_the_others_run() -> No
 
 
 @Injectable
+class SlowToLeave:
+    def __init__(self) -> None:
+        pass
+
+    async def before_application_shutdown(self, signal: str | None = None) -> None:
+        await asyncio.sleep(0.15)  # the shutdown's first pass: hooks after it start later
+
+
+def test_a_hanging_shutdown_hook_is_named_also_when_earlier_hooks_took_time() -> None:
+    # The lifespan's shutdown started before the hanging hook's own timeout did (here
+    # 0.15 s before): its limit backs the hook timeout up, never beats it to the error.
+    builder = Test.create_testing_module(imports=[_module(SlowToLeave, HangsAtShutdown)])
+    module = builder.hook_timeout(0.2).compile()
+    timed_out = r"HangsAtShutdown.on_application_shutdown: did not return within 0.2 s"
+    with pytest.raises(LifecycleHookError, match=timed_out):
+        module.close()
+
+
+@Injectable
 class SwallowsCancellation:
     def __init__(self) -> None:
         pass

@@ -148,7 +148,7 @@ async def run_factory(
     token = descriptor.provide
     with injector.origin(owner_path):
         path = injector.path_to(token)
-        with injector.building(token, "factory") as construction:
+        with injector.building(token, "factory") as serial:
             args = [injector.get(dependency) for dependency in descriptor.inject]
     try:
         value = descriptor.use_factory(*args)
@@ -158,7 +158,7 @@ async def run_factory(
         raise ProviderConstructionError(
             f"{' -> '.join(path)}: {exc!r}", path=path, token=token
         ) from exc
-    ledger.commit(construction)
+    ledger.commit(serial)
     injector.binder.bind(token, to=InstanceProvider(value))
 
 

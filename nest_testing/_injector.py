@@ -48,7 +48,7 @@ from injector import lock as injector_lock
 
 from nest_testing._constructors import PlannedClassProvider
 from nest_testing._deep_chains import bottom_up
-from nest_testing._ledger import Construction, Ledger
+from nest_testing._ledger import KeeperRef, Ledger
 from nest_testing._tokens import token_name
 from nest_testing.errors import (
     CircularDependencyError,
@@ -88,7 +88,7 @@ class _Resolution(threading.local):
     """Per-thread resolution state: what is being built, and for which module."""
 
     def __init__(self) -> None:
-        self.stack: list[Construction] = []
+        self.stack: list[int] = []  # the serials of the constructions in progress
         self.origin: tuple[str, ...] = ()
 
 
@@ -125,14 +125,14 @@ class _CountingProvider(Provider[Any]):
 
     def get(self, injector: Any) -> Any:  # a TestingInjector
         ledger: Ledger = injector._ledger
-        construction = ledger.begin(self._token, "container")
+        serial = ledger.begin(self._token, "container")
         stack = injector._resolution.stack
-        stack.append(construction)
+        stack.append(serial)
         try:
             instance = self._inner.get(injector)
         finally:
             stack.pop()
-        ledger.commit(construction)
+        ledger.commit(serial)
         injector.binder.built.add(self._token)
         return instance
 
@@ -285,6 +285,9 @@ class TestingInjector(Injector):
 
     __test__ = False  # not a pytest test class
 
+    _keeper: KeeperRef
+    """The singleton scope, weakly: set (and read) only with the cached lookups."""
+
     def __init__(
         self,
         ledger: Ledger,
@@ -318,6 +321,9 @@ class TestingInjector(Injector):
             scope = _InstanceScope(self)
             self.binder.bind(SingletonScope, to=InstanceProvider(scope))
             self._singletons: dict[Any, Any] = scope.instances
+            # Injections of the singletons it keeps are read back from it (see
+            # `Ledger.begin_injected`): no weak reference per injection.
+            self._keeper = KeeperRef(scope)
         else:
             self._singletons = {}  # never read: every lookup is the injector's
         self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
@@ -332,15 +338,15 @@ class TestingInjector(Injector):
         return _Origin(self._resolution, path)
 
     @contextmanager
-    def building(self, token: Hashable, via: str) -> Iterator[Construction]:
+    def building(self, token: Hashable, via: str) -> Iterator[int]:
         """Resolve, within the block, as `token`'s own dependencies (a factory's
         `inject` list, an alias target): errors name it, injections are recorded for
-        it. The caller commits the construction when it succeeds."""
-        construction = self._ledger.begin(token, via)
+        it. The caller commits the construction (the serial yielded) when it succeeds."""
+        serial = self._ledger.begin(token, via)
         stack = self._resolution.stack
-        stack.append(construction)
+        stack.append(serial)
         try:
-            yield construction
+            yield serial
         finally:
             stack.pop()
 
@@ -352,15 +358,17 @@ class TestingInjector(Injector):
                 with self.origin((*self._resolution.origin, *map(token_name, above))):
                     self.get(dependency)
         try:
-            result = _NOTHING if scope is not None else self._singleton(interface)
-            if result is _NOTHING:
-                result = super().get(interface, scope)
+            kept = _NOTHING if scope is not None else self._singleton(interface)
+            result = super().get(interface, scope) if kept is _NOTHING else kept
         except NestTestingError:
             raise  # already translated where it happened, deeper down
         except Exception as exc:
             raise self._translate(exc, interface) from _original(exc)
         if consumer is not None:
-            self._ledger.inject(consumer, interface, result)
+            if kept is _NOTHING:
+                self._ledger.inject(consumer, interface, result)
+            else:  # the singleton scope keeps it: the ledger reads it back from there
+                self._ledger.inject_kept(consumer, (interface,), self._keeper)
         return result
 
     def _singleton(self, interface: Any) -> Any:
@@ -410,17 +418,26 @@ class TestingInjector(Injector):
         """`_CountingProvider(PlannedClassProvider(cls), token).get(self)` in one frame,
         for a class whose plan (`init`'s `bindings`) the provider holds (most of a
         startup pass): the same ledger records, resolution stack and arguments,
-        without two provider calls per object."""
+        without two provider calls per object. (The caller, `_singleton`, has checked
+        that lookups are the cached path's.)"""
         ledger = self._ledger
-        construction = ledger.begin(token, "container")
+        # Read before the serial is taken (the reads have no effect; nothing else is
+        # begun in between), so the construction and its injections are one record.
+        found = self._kept(bindings)
+        if found is None:
+            serial = ledger.begin(token, "container")
+        else:
+            serial = ledger.begin_injected(token, "container", bindings.values(), self._keeper)
         stack = self._resolution.stack
-        stack.append(construction)
+        stack.append(serial)
         try:
             instance = cls.__new__(cls)
-            init(instance, **(self.arguments(cls, init, bindings) if bindings else {}))
+            if found is None:
+                found = self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
+            init(instance, **found)
         finally:
             stack.pop()
-        ledger.commit(construction)
+        ledger.commit(serial)
         self.binder.built.add(token)
         return instance
 
@@ -428,33 +445,44 @@ class TestingInjector(Injector):
         """What `args_to_inject(init, bindings, cls)` returns. When every dependency is a
         singleton built already, nothing is built below (so no cycle can be met) and
         each is read from the singleton scope's cache, recorded as `get` records it."""
-        found = {}
-        bound = self.binder._bindings
-        if self._plain_lookup and bound.get(SingletonScope) is self._singleton_scope:
-            singletons = self._singletons  # else every lookup is the injector's
-            try:
-                for name, key in bindings.items():
-                    cached = singletons.get(key, _NOTHING)
-                    if cached is _NOTHING:
-                        break
-                    binding = bound.get(key)
-                    if binding is None or binding.scope is not SingletonScope:
-                        break
-                    found[name] = cached
-            except TypeError:  # an unhashable key: the injector says why
-                pass
-        if len(found) < len(bindings):
+        found = None
+        if (
+            self._plain_lookup
+            and self.binder._bindings.get(SingletonScope) is self._singleton_scope
+        ):
+            found = self._kept(bindings)  # else every lookup is the injector's
+        if found is None:
             return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
         stack = self._resolution.stack
         if stack:
-            self._ledger.inject_all(stack[-1], bindings.values(), found.values())
+            self._ledger.inject_kept(stack[-1], bindings.values(), self._keeper)
+        return found
+
+    def _kept(self, bindings: dict[str, Any]) -> dict[str, Any] | None:
+        """The arguments of a plan (`bindings`) when every dependency is a singleton the
+        singleton scope keeps already, read from it; else `None`. Only for the cached
+        path's lookups (`_plain_lookup`, the injector's singleton scope bound)."""
+        found = {}
+        bound = self.binder._bindings
+        singletons = self._singletons
+        try:
+            for name, key in bindings.items():
+                cached = singletons.get(key, _NOTHING)
+                if cached is _NOTHING:
+                    return None
+                binding = bound.get(key)
+                if binding is None or binding.scope is not SingletonScope:
+                    return None
+                found[name] = cached
+        except TypeError:  # an unhashable key: the injector says why
+            return None
         return found
 
     def path_to(self, token: object) -> tuple[str, ...]:
         """The path to `token` from the root module, through what is being built now."""
         return (
             *self._resolution.origin,
-            *(token_name(c.token) for c in self._resolution.stack),
+            *(token_name(self._ledger.token_of(serial)) for serial in self._resolution.stack),
             token_name(token),
         )
 
@@ -463,7 +491,7 @@ class TestingInjector(Injector):
         where = " -> ".join(path)
         name = token_name(interface)
         stack = self._resolution.stack
-        consumer = stack[-1].token if stack else None
+        consumer = self._ledger.token_of(stack[-1]) if stack else None
         if isinstance(exc, UnsatisfiedRequirement):
             if isinstance(interface, type) and consumer is not None:
                 module = self._owner_module(consumer) or "the consumer's module"

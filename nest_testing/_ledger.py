@@ -7,14 +7,13 @@ write takes a lock.
 
 from __future__ import annotations
 
-import operator
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import UnknownTokenError
@@ -52,8 +51,6 @@ class Construction(NamedTuple):
 
 
 _new_construction = tuple.__new__  # Construction(...) without its keyword handling
-_TOKEN = operator.itemgetter(0)
-_PHASE = operator.itemgetter(2)
 
 
 def _reference(obj: object) -> Callable[[], object]:
@@ -62,6 +59,19 @@ def _reference(obj: object) -> Callable[[], object]:
         return weakref.ref(obj)
     except TypeError:  # ints, strs, slotted objects: hold them strongly
         return lambda: obj
+
+
+class Keeper(Protocol):
+    """What keeps the instances it built (the testing injector's singleton scope)."""
+
+    instances: dict[Any, Any]
+
+
+class KeeperRef(weakref.ref[Keeper]):
+    """A weak reference to a `Keeper`, recorded for an injection of an object the
+    keeper holds (rather than a weak reference to the object itself)."""
+
+    __slots__ = ()
 
 
 class _Held:
@@ -82,13 +92,33 @@ class _Held:
         return self._ref()
 
 
+class _HeldByKeeper:
+    """An injected object read back, by its token, from the keeper that holds it."""
+
+    __slots__ = ("_keeper", "_token")
+
+    def __init__(self, keeper: KeeperRef, token: Hashable) -> None:
+        self._keeper = keeper
+        self._token = token
+
+    def get(self) -> object:
+        keeper = self._keeper()
+        return None if keeper is None else keeper.instances.get(self._token)
+
+
+def _held(token: Hashable, reference: Callable[[], object]) -> _Held | _HeldByKeeper:
+    if isinstance(reference, KeeperRef):
+        return _HeldByKeeper(reference, token)
+    return _Held.of(reference)
+
+
 @dataclass(frozen=True)
 class Injection:
     """`consumer` (a construction) received `obj` for `token`."""
 
     consumer: Construction
     token: Hashable
-    held: _Held
+    held: _Held | _HeldByKeeper
 
     @property
     def obj(self) -> object:
@@ -96,48 +126,100 @@ class Injection:
 
 
 class Ledger:
-    """Counts constructions and records injections for one testing module."""
+    """Counts constructions and records injections for one testing module.
+
+    A construction in progress is known by its serial (`begin` returns it): the
+    resolution stack and the injections refer to constructions by serial, and a
+    `Construction` is made only when one is read."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.phase = Phase.COMPILE
-        self._serial = 0
+        # Every construction begun, as parallel lists indexed by its serial (index 0, no
+        # serial, is a placeholder): a startup pass begins thousands, and a named tuple
+        # each would be one more object for the garbage collector to visit.
+        self._token: list[Hashable] = [None]
+        self._phase: list[Phase] = [Phase.COMPILE]
+        self._via: list[str] = [""]
+        self._route: list[str | None] = [None]
+        # The serials of the constructions that finished, in the order they finished.
+        self._committed: list[int] = []
         self._counts: Counter[Hashable] = Counter()
         # By the phase's value: an Enum member hashes in Python, a str in C.
         self._by_phase: dict[str, Counter[Hashable]] = {phase.value: Counter() for phase in Phase}
-        self._constructions: list[Construction] = []
-        # The counts are folded from the constructions when read (`_fold`): a startup
+        # The counts are folded from the committed serials when read (`_fold`): a startup
         # pass commits thousands, and a commit is then one append.
         self._folded = 0
-        # Injections as three parallel lists (consumer, token, reference to the object),
-        # made `Injection`s when read: a startup pass records thousands, and every tuple
-        # would be one more object for the garbage collector to visit.
-        self._consumers: list[Construction] = []
+        # Injections as three parallel lists (consumer's serial, token, reference to the
+        # object), made `Injection`s when read, for the same reason.
+        self._consumers: list[int] = []
         self._tokens: list[Hashable] = []
         self._references: list[Callable[[], object]] = []
 
-    def begin(self, token: Hashable, via: str, route: str | None = None) -> Construction:
-        """Reserve a serial for a construction that is starting (for the consumer stack)."""
+    def begin(self, token: Hashable, via: str, route: str | None = None) -> int:
+        """Reserve a serial for a construction that is starting (for the consumer
+        stack); `commit` it when it finishes."""
         with self._lock:
-            self._serial += 1
-            serial = self._serial
-        return _new_construction(Construction, (token, serial, self.phase, via, route))
+            self._token.append(token)
+            self._phase.append(self.phase)
+            self._via.append(via)
+            self._route.append(route)
+            return len(self._token) - 1
 
-    def commit(self, construction: Construction) -> None:
-        """Count a construction that finished without raising."""
+    def begin_injected(
+        self, token: Hashable, via: str, tokens: Collection[Hashable], keeper: KeeperRef
+    ) -> int:
+        """`begin(token, via)`, then `inject(serial, t, keeper().instances[t])` for each
+        token `t` of `tokens`: a construction whose dependencies are all kept by
+        `keeper` (a weak reference to the singleton scope that holds them). Each
+        injection is read back from the keeper instead of held by a weak reference of
+        its own: the same object while the keeper lives (a kept instance is never
+        replaced), `None` once it is gone (which a weak reference to the object itself
+        would also read once nothing else holds it)."""
         with self._lock:
-            self._constructions.append(construction)
+            self._token.append(token)
+            self._phase.append(self.phase)
+            self._via.append(via)
+            self._route.append(None)
+            serial = len(self._token) - 1
+            self._consumers.extend([serial] * len(tokens))
+            self._tokens.extend(tokens)
+            self._references.extend([keeper] * len(tokens))
+        return serial
+
+    def commit(self, serial: int) -> None:
+        """Count a construction that finished without raising."""
+        # One append, atomic under the GIL (and a list's own lock without it): readers
+        # copy or slice the list under the ledger's lock, and see it or not.
+        self._committed.append(serial)
+
+    def token_of(self, serial: int) -> Hashable:
+        """The token of a construction begun (an entry is never changed once written)."""
+        return self._token[serial]
+
+    def _construction(self, serial: int) -> Construction:
+        return _new_construction(
+            Construction,
+            (
+                self._token[serial],
+                serial,
+                self._phase[serial],
+                self._via[serial],
+                self._route[serial],
+            ),
+        )
 
     def _fold(self) -> None:
         """Count the constructions committed since the last fold (the lock is held)."""
-        new = self._constructions[self._folded :]
+        new = self._committed[self._folded :]
         if not new:
             return
         self._folded += len(new)
-        tokens = list(map(_TOKEN, new))
+        tokens = list(map(self._token.__getitem__, new))
         self._counts.update(tokens)
         # (phase, token) pairs counted in C, in first-seen order, then split by phase.
-        for (phase, token), count in Counter(zip(map(_PHASE, new), tokens, strict=True)).items():
+        phases = map(self._phase.__getitem__, new)
+        for (phase, token), count in Counter(zip(phases, tokens, strict=True)).items():
             counts = self._by_phase[phase.value]
             counts[token] = counts.get(token, 0) + count
 
@@ -145,27 +227,21 @@ class Ledger:
         """Count a construction that happened in one step (a factory, a `Depends`)."""
         self.commit(self.begin(token, via, route))
 
-    def inject(self, consumer: Construction, token: Hashable, obj: object) -> None:
-        """Note that `consumer` received `obj` for `token`."""
+    def inject(self, consumer: int, token: Hashable, obj: object) -> None:
+        """Note that the construction `consumer` (a serial) received `obj` for `token`."""
         reference = _reference(obj)
         with self._lock:
             self._consumers.append(consumer)
             self._tokens.append(token)
             self._references.append(reference)
 
-    def inject_all(
-        self, consumer: Construction, tokens: Collection[Hashable], objects: Iterable[object]
-    ) -> None:
-        """`inject(consumer, token, obj)` for each token of `tokens` and the object of
-        `objects` at the same place, in order."""
-        try:  # as _reference, inline: a startup pass records thousands
-            references: list[Callable[[], object]] = list(map(weakref.ref, objects))
-        except TypeError:
-            references = [_reference(obj) for obj in objects]
+    def inject_kept(self, consumer: int, tokens: Collection[Hashable], keeper: KeeperRef) -> None:
+        """`inject(consumer, t, keeper().instances[t])` for each token `t` of `tokens`,
+        read back from the keeper as `begin_injected` does."""
         with self._lock:
             self._consumers.extend([consumer] * len(tokens))
             self._tokens.extend(tokens)
-            self._references.extend(references)
+            self._references.extend([keeper] * len(tokens))
 
     def count(self, token: Hashable) -> int:
         with self._lock:
@@ -185,16 +261,17 @@ class Ledger:
     def last_serial(self) -> int:
         """The serial of the latest construction begun: later ones have greater serials."""
         with self._lock:
-            return self._serial
+            return len(self._token) - 1
 
     def constructions_since(self, serial: int) -> list[Construction]:
-        """Finished constructions whose serial is greater than `serial`, in order."""
+        """Finished constructions whose serial is greater than `serial`, in the order
+        they finished."""
         with self._lock:
-            return [c for c in self._constructions if c.serial > serial]
+            return [self._construction(s) for s in self._committed if s > serial]
 
     def constructions_of(self, token: Hashable) -> list[Construction]:
         with self._lock:
-            return [c for c in self._constructions if c.token == token]
+            return [self._construction(s) for s in self._committed if self._token[s] == token]
 
     def injections_of(self, token: Hashable) -> list[Injection]:
         return [i for i in self.injections() if i.token == token]
@@ -202,8 +279,9 @@ class Ledger:
     def injections(self) -> list[Injection]:
         """Every injection, in the order they happened."""
         with self._lock:
-            records = zip(self._consumers, self._tokens, self._references, strict=True)
-            return [Injection(c, t, _Held.of(r)) for c, t, r in records]
+            records = list(zip(self._consumers, self._tokens, self._references, strict=True))
+            consumers = {serial: self._construction(serial) for serial, _, _ in records}
+        return [Injection(consumers[c], t, _held(t, r)) for c, t, r in records]
 
 
 class ConstructionCounts(Mapping[Hashable, int]):

@@ -368,7 +368,7 @@ class TestingInjector(Injector):
             if kept is _NOTHING:
                 self._ledger.inject(consumer, interface, result)
             else:  # the singleton scope keeps it: the ledger reads it back from there
-                self._ledger.inject_kept(consumer, (interface,), self._keeper)
+                self._ledger.inject_kept(consumer, interface, self._keeper)
         return result
 
     def _singleton(self, interface: Any) -> Any:
@@ -427,7 +427,7 @@ class TestingInjector(Injector):
         if found is None:
             serial = ledger.begin(token, "container")
         else:
-            serial = ledger.begin_injected(token, "container", bindings.values(), self._keeper)
+            serial = ledger.begin_injected(token, bindings, self._keeper)
         stack = self._resolution.stack
         stack.append(serial)
         try:
@@ -455,7 +455,7 @@ class TestingInjector(Injector):
             return self.args_to_inject(function=init, bindings=bindings, owner_key=cls)
         stack = self._resolution.stack
         if stack:
-            self._ledger.inject_kept(stack[-1], bindings.values(), self._keeper)
+            self._ledger.inject_kept(stack[-1], bindings, self._keeper)
         return found
 
     def _kept(self, bindings: dict[str, Any]) -> dict[str, Any] | None:

@@ -106,12 +106,6 @@ class _HeldByKeeper:
         return None if keeper is None else keeper.instances.get(self._token)
 
 
-def _held(token: Hashable, reference: Callable[[], object]) -> _Held | _HeldByKeeper:
-    if isinstance(reference, KeeperRef):
-        return _HeldByKeeper(reference, token)
-    return _Held.of(reference)
-
-
 @dataclass(frozen=True)
 class Injection:
     """`consumer` (a construction) received `obj` for `token`."""
@@ -125,23 +119,27 @@ class Injection:
         return self.held.get()
 
 
+_Kind = tuple[Phase, str, str | None]  # (phase, via, route) of a construction
+
+
 class Ledger:
     """Counts constructions and records injections for one testing module.
 
     A construction in progress is known by its serial (`begin` returns it): the
     resolution stack and the injections refer to constructions by serial, and a
-    `Construction` is made only when one is read."""
+    `Construction` is made only when one is read. (The lock is taken with `acquire` /
+    `release`: a `with` block costs half as much again as the appends it guards.)"""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.phase = Phase.COMPILE
         # Every construction begun, as parallel lists indexed by its serial (index 0, no
-        # serial, is a placeholder): a startup pass begins thousands, and a named tuple
-        # each would be one more object for the garbage collector to visit.
+        # serial, is a placeholder): its token, and its kind, one tuple shared by all the
+        # constructions of a phase, via and route. A startup pass begins thousands, and a
+        # named tuple each would be one more object for the garbage collector to visit.
         self._token: list[Hashable] = [None]
-        self._phase: list[Phase] = [Phase.COMPILE]
-        self._via: list[str] = [""]
-        self._route: list[str | None] = [None]
+        self._kind: list[_Kind] = [(Phase.COMPILE, "", None)]
+        self._kinds: dict[_Kind, _Kind] = {}
+        self.phase = Phase.COMPILE  # (sets `_container`, the kind of the injector's own)
         # The serials of the constructions that finished, in the order they finished.
         self._committed: list[int] = []
         self._counts: Counter[Hashable] = Counter()
@@ -150,42 +148,66 @@ class Ledger:
         # The counts are folded from the committed serials when read (`_fold`): a startup
         # pass commits thousands, and a commit is then one append.
         self._folded = 0
-        # Injections as three parallel lists (consumer's serial, token, reference to the
-        # object), made `Injection`s when read, for the same reason.
+        # Injections as three parallel lists, made `Injection`s when read: the consumer's
+        # serial, then either a token and a reference to the object, or (recorded by
+        # `begin_injected` and `inject_kept`) a token or a plan (a dict, never a token:
+        # each of its values is one) and the `KeeperRef` of what keeps the objects.
         self._consumers: list[int] = []
-        self._tokens: list[Hashable] = []
+        self._tokens: list[Hashable | Mapping[str, Hashable]] = []
         self._references: list[Callable[[], object]] = []
+
+    @property
+    def phase(self) -> Phase:
+        """The phase constructions begun from now on belong to."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: Phase) -> None:
+        self._phase = phase
+        self._container = self._kind_of(phase, "container", None)
+
+    def _kind_of(self, phase: Phase, via: str, route: str | None) -> _Kind:
+        kind = (phase, via, route)
+        return self._kinds.setdefault(kind, kind)
 
     def begin(self, token: Hashable, via: str, route: str | None = None) -> int:
         """Reserve a serial for a construction that is starting (for the consumer
         stack); `commit` it when it finishes."""
-        with self._lock:
-            self._token.append(token)
-            self._phase.append(self.phase)
-            self._via.append(via)
-            self._route.append(route)
-            return len(self._token) - 1
+        kind = self._kind_of(self._phase, via, route)
+        lock = self._lock
+        lock.acquire()
+        try:
+            tokens = self._token
+            tokens.append(token)
+            self._kind.append(kind)
+            return len(tokens) - 1
+        finally:
+            lock.release()
 
     def begin_injected(
-        self, token: Hashable, via: str, tokens: Collection[Hashable], keeper: KeeperRef
+        self, token: Hashable, plan: Mapping[str, Hashable], keeper: KeeperRef
     ) -> int:
-        """`begin(token, via)`, then `inject(serial, t, keeper().instances[t])` for each
-        token `t` of `tokens`: a construction whose dependencies are all kept by
-        `keeper` (a weak reference to the singleton scope that holds them). Each
-        injection is read back from the keeper instead of held by a weak reference of
-        its own: the same object while the keeper lives (a kept instance is never
-        replaced), `None` once it is gone (which a weak reference to the object itself
-        would also read once nothing else holds it)."""
-        with self._lock:
-            self._token.append(token)
-            self._phase.append(self.phase)
-            self._via.append(via)
-            self._route.append(None)
-            serial = len(self._token) - 1
-            self._consumers.extend([serial] * len(tokens))
-            self._tokens.extend(tokens)
-            self._references.extend([keeper] * len(tokens))
-        return serial
+        """`begin(token, "container")`, then `inject(serial, t, keeper().instances[t])`
+        for each token `t` of the values of `plan` (a constructor plan, never changed
+        once made): a construction whose dependencies are all kept by `keeper` (a weak
+        reference to the singleton scope that holds them). Each injection is read back
+        from the keeper instead of held by a weak reference of its own: the same object
+        while the keeper lives (a kept instance is never replaced), `None` once it is
+        gone (which a weak reference to the object itself would also read once nothing
+        else holds it)."""
+        lock = self._lock
+        lock.acquire()
+        try:
+            tokens = self._token
+            tokens.append(token)
+            self._kind.append(self._container)
+            serial = len(tokens) - 1
+            self._consumers.append(serial)
+            self._tokens.append(plan)
+            self._references.append(keeper)
+            return serial
+        finally:
+            lock.release()
 
     def commit(self, serial: int) -> None:
         """Count a construction that finished without raising."""
@@ -198,16 +220,7 @@ class Ledger:
         return self._token[serial]
 
     def _construction(self, serial: int) -> Construction:
-        return _new_construction(
-            Construction,
-            (
-                self._token[serial],
-                serial,
-                self._phase[serial],
-                self._via[serial],
-                self._route[serial],
-            ),
-        )
+        return _new_construction(Construction, (self._token[serial], serial, *self._kind[serial]))
 
     def _fold(self) -> None:
         """Count the constructions committed since the last fold (the lock is held)."""
@@ -217,10 +230,10 @@ class Ledger:
         self._folded += len(new)
         tokens = list(map(self._token.__getitem__, new))
         self._counts.update(tokens)
-        # (phase, token) pairs counted in C, in first-seen order, then split by phase.
-        phases = map(self._phase.__getitem__, new)
-        for (phase, token), count in Counter(zip(phases, tokens, strict=True)).items():
-            counts = self._by_phase[phase.value]
+        # (kind, token) pairs counted in C, in first-seen order, then split by phase.
+        kinds = map(self._kind.__getitem__, new)
+        for (kind, token), count in Counter(zip(kinds, tokens, strict=True)).items():
+            counts = self._by_phase[kind[0].value]
             counts[token] = counts.get(token, 0) + count
 
     def record(self, token: Hashable, via: str, route: str | None = None) -> None:
@@ -229,19 +242,30 @@ class Ledger:
 
     def inject(self, consumer: int, token: Hashable, obj: object) -> None:
         """Note that the construction `consumer` (a serial) received `obj` for `token`."""
-        reference = _reference(obj)
-        with self._lock:
-            self._consumers.append(consumer)
-            self._tokens.append(token)
-            self._references.append(reference)
+        self._inject(consumer, token, _reference(obj))
 
-    def inject_kept(self, consumer: int, tokens: Collection[Hashable], keeper: KeeperRef) -> None:
-        """`inject(consumer, t, keeper().instances[t])` for each token `t` of `tokens`,
-        read back from the keeper as `begin_injected` does."""
-        with self._lock:
-            self._consumers.extend([consumer] * len(tokens))
-            self._tokens.extend(tokens)
-            self._references.extend([keeper] * len(tokens))
+    def inject_kept(
+        self, consumer: int, tokens: Hashable | Mapping[str, Hashable], keeper: KeeperRef
+    ) -> None:
+        """`inject(consumer, t, keeper().instances[t])` for the token `tokens`, or for
+        each value `t` of `tokens` when it is a plan (a dict); read back from the keeper
+        as `begin_injected` does."""
+        self._inject(consumer, tokens, keeper)
+
+    def _inject(
+        self,
+        consumer: int,
+        tokens: Hashable | Mapping[str, Hashable],
+        reference: Callable[[], object],
+    ) -> None:
+        lock = self._lock
+        lock.acquire()
+        try:
+            self._consumers.append(consumer)
+            self._tokens.append(tokens)
+            self._references.append(reference)
+        finally:
+            lock.release()
 
     def count(self, token: Hashable) -> int:
         with self._lock:
@@ -281,7 +305,18 @@ class Ledger:
         with self._lock:
             records = list(zip(self._consumers, self._tokens, self._references, strict=True))
             consumers = {serial: self._construction(serial) for serial, _, _ in records}
-        return [Injection(consumers[c], t, _held(t, r)) for c, t, r in records]
+        found = []
+        for serial, tokens, reference in records:
+            consumer = consumers[serial]
+            if not isinstance(reference, KeeperRef):
+                found.append(Injection(consumer, tokens, _Held.of(reference)))
+            elif isinstance(tokens, dict):  # a plan: one injection per dependency
+                found += [
+                    Injection(consumer, t, _HeldByKeeper(reference, t)) for t in tokens.values()
+                ]
+            else:
+                found.append(Injection(consumer, tokens, _HeldByKeeper(reference, tokens)))
+        return found
 
 
 class ConstructionCounts(Mapping[Hashable, int]):

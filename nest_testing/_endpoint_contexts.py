@@ -16,10 +16,21 @@ ones), so that FastAPI fills a true one on the first request; and when the app i
 (its lifespan over, at close), so that the cache does not grow with the suite. A route
 added later by the test itself is FastAPI's business. A FastAPI without that cache
 (older releases) is left alone.
+
+Finding an endpoint's line reads and tokenizes its source file: most of the extra cost
+of a module's first request. A route made from a template (see
+`nest_testing._route_templates`) calls the same function, bound to another instance, in
+every module, so its context is worked out once per function (as FastAPI works it out
+for the bound method: file, line and name are the function's) and each module's entry
+is a fresh copy of it, put in the cache when the route's request handler is made.
 """
 
 from __future__ import annotations
 
+import inspect
+import threading
+import weakref
+from types import CodeType
 from typing import Any
 
 import fastapi.routing
@@ -44,3 +55,43 @@ def forget_endpoint_contexts(app: Any) -> None:
         if call is not None:
             _CACHE.pop(id(call), None)
         pending.extend(getattr(route, "routes", None) or ())  # a Mount's or Host's
+
+
+# function -> (its code then, its context): a function given new code is worked out again.
+_CONTEXTS: weakref.WeakKeyDictionary[Any, tuple[CodeType | None, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_CONTEXTS_LOCK = threading.Lock()  # modules on several loop threads fill it at once
+
+
+def _context_of(function: Any) -> dict[str, Any]:
+    """FastAPI's `_extract_endpoint_context` of `function` (or of a method bound to it),
+    worked out once per function and code."""
+    code = getattr(function, "__code__", None)
+    with _CONTEXTS_LOCK:
+        known = _CONTEXTS.get(function)
+    if known is not None and known[0] is code:
+        return known[1]
+    context: dict[str, Any] = {}
+    try:  # as FastAPI does it
+        if (source_file := inspect.getsourcefile(function)) is not None:
+            context["file"] = source_file
+        if (line_number := inspect.getsourcelines(function)[1]) is not None:
+            context["line"] = line_number
+        if (name := getattr(function, "__name__", None)) is not None:
+            context["function"] = name
+    except Exception:
+        context = {}
+    with _CONTEXTS_LOCK:
+        _CONTEXTS[function] = (code, context)
+    return context
+
+
+def fill_endpoint_context(call: Any, function: Any) -> None:
+    """Put the error context of `call`, a method bound to `function`, in FastAPI's cache
+    (a copy of its own: FastAPI adds the route's path to it), unless it is there."""
+    if not isinstance(_CACHE, dict) or getattr(call, "__func__", None) is not function:
+        return
+    key = id(call)
+    if key not in _CACHE:
+        _CACHE[key] = dict(_context_of(function))

@@ -46,6 +46,7 @@ from nest.core.decorators.controller import _collect_guards
 from nest.core.decorators.http_method import HTTPMethod
 from nest.core.pynest_application import PyNestApp
 
+from nest_testing._endpoint_contexts import fill_endpoint_context
 from nest_testing._function_state import MUTABLE, FunctionState, frozen, names
 from nest_testing._lifespans import FlatIncludes, include_router
 from nest_testing._lru import LRU
@@ -211,7 +212,9 @@ class _FirstRequest:
         self._provider = route.dependency_overrides_provider
 
     def handler(self) -> Any:
-        """`request_response(route.get_route_handler())` for the route as it was made."""
+        """`request_response(route.get_route_handler())` for the route as it was made;
+        FastAPI's error context of its endpoint filled from the template's function."""
+        fill_endpoint_context(self._dependant.call, self._template.endpoint)
         view = _copied(self._template)
         view.dependant = self._dependant
         view.dependency_overrides_provider = self._provider

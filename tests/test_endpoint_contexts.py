@@ -120,3 +120,29 @@ def test_an_entry_left_under_a_new_endpoints_id_is_not_used() -> None:
         module.client.get("/planted")
     assert caught.value.endpoint_ctx["function"] == "answer_of_planted"
     assert caught.value.endpoint_ctx["line"] == inspect.getsourcelines(controller.answer)[1]
+
+
+def test_a_reused_routes_context_follows_its_functions_new_code() -> None:
+    # With the blueprint cache on, a route made from a template gets its context from
+    # the template's function, worked out once: an endpoint given other code (another
+    # line) is named at its new line, module after module.
+    root, controller = make_module("recoded")
+
+    def line_seen() -> int:
+        builder = Test.create_testing_module(imports=[root])
+        with builder.compile() as module, pytest.raises(ResponseValidationError) as caught:
+            module.client.get("/recoded")
+        assert caught.value.endpoint_ctx["function"] == "answer_of_recoded"
+        line: int = caught.value.endpoint_ctx["line"]
+        return line
+
+    first = inspect.getsourcelines(controller.answer)[1]
+    assert [line_seen(), line_seen()] == [first, first]
+
+    def elsewhere(self: Any) -> int:
+        return "still not a number"  # type: ignore[return-value]
+
+    controller.answer.__code__ = elsewhere.__code__
+    moved = inspect.getsourcelines(controller.answer)[1]
+    assert moved != first
+    assert [line_seen(), line_seen(), line_seen()] == [moved, moved, moved]

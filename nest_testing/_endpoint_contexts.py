@@ -27,7 +27,6 @@ is a fresh copy of it, put in the cache when the route's request handler is made
 
 from __future__ import annotations
 
-import inspect
 import threading
 import weakref
 from types import CodeType
@@ -37,6 +36,7 @@ import fastapi.routing
 
 # FastAPI's own, private, cache (fastapi.routing._extract_endpoint_context).
 _CACHE: Any = getattr(fastapi.routing, "_endpoint_context_cache", None)
+_EXTRACT: Any = getattr(fastapi.routing, "_extract_endpoint_context", None)
 
 
 def forget_endpoint_contexts(app: Any) -> None:
@@ -72,16 +72,13 @@ def _context_of(function: Any) -> dict[str, Any]:
         known = _CONTEXTS.get(function)
     if known is not None and known[0] is code:
         return known[1]
-    context: dict[str, Any] = {}
-    try:  # as FastAPI does it
-        if (source_file := inspect.getsourcefile(function)) is not None:
-            context["file"] = source_file
-        if (line_number := inspect.getsourcelines(function)[1]) is not None:
-            context["line"] = line_number
-        if (name := getattr(function, "__name__", None)) is not None:
-            context["function"] = name
-    except Exception:
-        context = {}
+    # FastAPI's own extraction, keyed in its cache by the function's id only for as long
+    # as this takes: the function may die, and its id be another's.
+    key = id(function)
+    known_to_fastapi = key in _CACHE
+    context = dict(_EXTRACT(function))
+    if not known_to_fastapi:
+        _CACHE.pop(key, None)
     with _CONTEXTS_LOCK:
         _CONTEXTS[function] = (code, context)
     return context
@@ -90,7 +87,11 @@ def _context_of(function: Any) -> dict[str, Any]:
 def fill_endpoint_context(call: Any, function: Any) -> None:
     """Put the error context of `call`, a method bound to `function`, in FastAPI's cache
     (a copy of its own: FastAPI adds the route's path to it), unless it is there."""
-    if not isinstance(_CACHE, dict) or getattr(call, "__func__", None) is not function:
+    if (
+        not isinstance(_CACHE, dict)
+        or _EXTRACT is None
+        or getattr(call, "__func__", None) is not function
+    ):
         return
     key = id(call)
     if key not in _CACHE:

@@ -358,7 +358,7 @@ class TestingInjector(Injector):
                 with self.origin((*self._resolution.origin, *map(token_name, above))):
                     self.get(dependency)
         try:
-            kept = _NOTHING if scope is not None else self._singleton(interface)
+            kept = _NOTHING if scope is not None else self._singleton(interface, stack)
             result = super().get(interface, scope) if kept is _NOTHING else kept
         except NestTestingError:
             raise  # already translated where it happened, deeper down
@@ -371,12 +371,13 @@ class TestingInjector(Injector):
                 self._ledger.inject_kept(consumer, interface, self._keeper)
         return result
 
-    def _singleton(self, interface: Any) -> Any:
+    def _singleton(self, interface: Any, stack: list[int]) -> Any:
         """`Injector.get(interface)` for a singleton the binder's counting provider
         builds, as the injector does it (its lock, the singleton scope's cache) without
         its per-lookup work (binding and scope lookups, debug lines); `_NOTHING` for
         anything else, which the injector's own `get` resolves. Half of the lookups of
-        a startup pass are built singletons; most others build one."""
+        a startup pass are built singletons; most others build one. (`stack` is this
+        thread's resolution stack: a thread-local's attribute is read once per `get`.)"""
         if not self._plain_lookup:
             return _NOTHING  # a lookup may bind (lazy mode, the mocker): the injector's way
         bindings = self.binder._bindings
@@ -397,7 +398,10 @@ class TestingInjector(Injector):
         provider = binding.provider
         if type(provider) is not _CountingProvider:
             return _NOTHING  # a spy, a value: the injector's way
-        with injector_lock:  # Injector.get and SingletonScope.get hold it
+        # Injector.get and SingletonScope.get hold it (acquired and released by hand: a
+        # `with` block costs more than a construction's ledger records).
+        injector_lock.acquire()
+        try:
             cached = singletons.get(interface, _NOTHING)
             if cached is not _NOTHING:
                 return cached
@@ -406,15 +410,19 @@ class TestingInjector(Injector):
                 init, plan = inner._planned
                 # As PlannedClassProvider.get builds it, from the plan it holds.
                 if inner._cls.__init__ is init:
-                    instance = self._construct(interface, inner._cls, init, plan)
+                    instance = self._construct(interface, inner._cls, init, plan, stack)
                 else:
                     instance = provider.get(self)
             else:
                 instance = provider.get(self)
             singletons[interface] = instance
+        finally:
+            injector_lock.release()
         return instance
 
-    def _construct(self, token: Any, cls: Any, init: Any, bindings: dict[str, Any]) -> Any:
+    def _construct(
+        self, token: Any, cls: Any, init: Any, bindings: dict[str, Any], stack: list[int]
+    ) -> Any:
         """`_CountingProvider(PlannedClassProvider(cls), token).get(self)` in one frame,
         for a class whose plan (`init`'s `bindings`) the provider holds (most of a
         startup pass): the same ledger records, resolution stack and arguments,
@@ -428,7 +436,6 @@ class TestingInjector(Injector):
             serial = ledger.begin(token, "container")
         else:
             serial = ledger.begin_injected(token, bindings, self._keeper)
-        stack = self._resolution.stack
         stack.append(serial)
         try:
             instance = cls.__new__(cls)

@@ -65,7 +65,9 @@ def bind_modules(
     `descriptors` are the providers of `modules`, in order, then `rest`. The bindings
     PyNest's injector module makes of a kept module's providers are kept with it
     (they hold classes and plans, no instance, nothing of one injector), so a warm
-    compile copies them instead of binding thousands of providers one by one."""
+    compile copies them instead of binding thousands of providers one by one. When
+    `rest` are the modules' controllers, in order (PyNest's controller descriptors),
+    each module's are kept with it too."""
     binder = injector.binder
     pending: list[ProviderDescriptor] = []  # bound together, in order, PyNest's way
     for compiled in modules:
@@ -78,7 +80,24 @@ def bind_modules(
             binder.install(PyNestInjectorModule(pending))
             pending = []
         binder.bind_all(kept)
-    pending.extend(rest)
+    start = 0
+    for compiled in modules if not pending else ():
+        controllers = compiled.controllers
+        if not controllers:
+            continue
+        here = rest[start : start + len(controllers)]
+        if len(here) < len(controllers) or any(
+            d.provide is not c for d, c in zip(here, controllers, strict=True)
+        ):
+            break  # not the modules' controllers: bound PyNest's way
+        kept = BLUEPRINTS.derived(
+            compiled, "controller_bindings", partial(_planned_bindings, here)
+        )
+        if kept is None:
+            break
+        binder.bind_all(kept)
+        start += len(controllers)
+    pending.extend(rest[start:])
     if pending:
         binder.install(PyNestInjectorModule(pending))
 

@@ -72,9 +72,12 @@ class Topology:
         for ref in ordered:
             compiled = ref.compiled
             here = BLUEPRINTS.derived(compiled, "descriptors", partial(_by_token, compiled))
-            for token, found in here.items():
-                before = descriptors.get(token)
-                descriptors[token] = found if before is None else (*before, *found)
+            if descriptors.keys().isdisjoint(here):  # most modules: merged in C
+                descriptors.update(here)
+            else:
+                for token, found in here.items():
+                    before = descriptors.get(token)
+                    descriptors[token] = found if before is None else (*before, *found)
             controllers.update(compiled.controllers)
         return cls(
             root=root,

@@ -9,7 +9,7 @@ from typing import Any
 
 from injector import Binding
 from nest.common.provider import Scope
-from nest.core import Injectable, Module
+from nest.core import Controller, Get, Injectable, Module
 
 from nest_testing import Test
 from nest_testing._ledger import Ledger, Phase
@@ -47,6 +47,21 @@ class KeptValueModule:
     pass
 
 
+@Controller("/kept")
+class KeptController:
+    def __init__(self, service: KeptService) -> None:
+        self.service = service
+
+    @Get("/")
+    def depth(self) -> dict[str, bool]:
+        return {"own_clock": self.service.clock is not None}
+
+
+@Module(imports=[KeptModule], controllers=[KeptController])
+class KeptControllerModule:
+    pass
+
+
 def _builder(root: type) -> Any:
     return Test.create_testing_module(imports=[root]).use_blueprint_cache(True)
 
@@ -63,6 +78,18 @@ def test_a_warm_compile_binds_a_kept_module_with_its_kept_bindings() -> None:
         assert _binding(second, KeptService) is kept
         assert second.get(KeptService) is not service  # instances are always fresh
         assert second.constructions[KeptService] == 1
+
+
+def test_a_kept_modules_controllers_are_bound_with_their_kept_bindings() -> None:
+    with _builder(KeptControllerModule).compile() as first:
+        kept, controller = _binding(first, KeptController), first.get(KeptController)
+        assert first.client.get("/kept/").json() == {"own_clock": True}
+    with _builder(KeptControllerModule).compile() as second:
+        assert _binding(second, KeptController) is kept
+        assert second.get(KeptController) is not controller  # instances are always fresh
+        assert second.get(KeptController).service is second.get(KeptService)
+        assert second.client.get("/kept/").json() == {"own_clock": True}
+        assert second.constructions[KeptController] == 1
 
 
 def test_modules_open_together_count_and_inject_in_their_own_ledgers() -> None:

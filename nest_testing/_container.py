@@ -70,8 +70,14 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self.spies: dict[Hashable, Any] = {}
         self._module_compiler = self._compiler
         self._topology: Topology | None = None
-        self._alias_targets: dict[Hashable, Any] = {}  # token -> useExisting (or None)
+        self._descriptors: list[ProviderDescriptor] = []  # what build_async binds
+        # Token -> useExisting (or None): worked out when a hook error first names a
+        # provider (`_aliased`), from the descriptors bound.
+        self._alias_targets: dict[Hashable, Any] | None = None
         self._lazy_hooks: dict[str, LazyHooks] = {}
+        # Module token -> the hook receivers its startup pass resolved, when they are all
+        # singletons (asked once per module, not once per pass).
+        self._reusable: dict[str, list[Any]] = {}
         self._book = HookBook(name_of=lambda token: token_name(self._aliased(token)))
         self._modules_hidden = False
 
@@ -198,8 +204,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             cached=self._plan.blueprint_cache,
         )
         descriptors = self._all_descriptors + self._make_controller_descriptors()
-        # As PyNest binds them: the last descriptor of a token wins.
-        self._alias_targets = {d.provide: d.use_existing for d in descriptors}
+        self._descriptors, self._alias_targets = descriptors, None
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._plan.strict,
@@ -219,7 +224,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         if self._plan.strict:
             _checks.refuse_implicit(self.graph(), topology, injector.binder.offer_to_mocker)
         spied = [t for t, r in self._replacements.items() if r.kind == "spy"]
-        produced = {d.provide for d in descriptors if d.use_factory or d.use_existing}
+        produced = (
+            {d.provide for d in descriptors if d.use_factory or d.use_existing} if spied else ()
+        )
         _binding.install_spies(injector, [t for t in spied if t not in produced], self.spies)
         # PyNest's second pass (build_injector), in declaration order; the one difference
         # is that an async factory given to override_provider().use_factory() is awaited.
@@ -288,14 +295,17 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
     def _aliased(self, token: Any) -> Any:
         """The token an alias (`useExisting`) stands for, following chains: a hook that
         raises is named after the provider that built the instance, not an alias of it."""
-        target = self._alias_targets.get(token)
+        targets = self._alias_targets
+        if targets is None:  # As PyNest binds them: the last descriptor of a token wins.
+            targets = self._alias_targets = {d.provide: d.use_existing for d in self._descriptors}
+        target = targets.get(token)
         if target is None:  # most tokens: not an alias
             return token
         seen = {token}
         while target is not None and target not in seen:
             seen.add(target)
             token = target
-            target = self._alias_targets.get(token)
+            target = targets.get(token)
         return token
 
     # ── lifecycle passes (PyNest's order; our bookkeeping) ──────────────────
@@ -306,17 +316,20 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             return book.started(module_ref.token)
         if self._plan.lazy:
             return self._lazy_lifecycle_instances(module_ref)
-        seen = book.seen.get(module_ref.token)
-        if seen is not None and self._all_singletons(module_ref):
+        token = module_ref.token
+        reusable = self._reusable.get(token)
+        if reusable is not None:
             # After the init pass (in the bootstrap pass and at shutdown), resolving
             # singletons again returns these very objects, in this order: skip the
             # resolution. (Transients are resolved anew, as PyNest does.)
-            return list(seen)
+            return list(reusable)
         # PyNest resolves receivers through self.get(), which notes who each one is.
         path = self.topology.path_of(module_ref)
         with book.collecting_for(path), self.resolving_for(path):
             instances: list[Any] = super()._get_module_lifecycle_instances(module_ref)
-        book.remember(module_ref.token, instances)
+        book.remember(token, instances)
+        if book.seen.get(token) is instances and self._all_singletons(module_ref):
+            self._reusable[token] = instances  # the startup pass's, for the later passes
         return instances
 
     def _lazy_lifecycle_instances(self, module_ref: ModuleRef) -> list[Any]:

@@ -87,8 +87,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """Register the testing root module and everything it imports (PyNest's
         `add_module`); then check the overrides against what was registered."""
         _checks.refuse_import_cycles(root, self._plan)
-        self.add_module(root)
-        ref = next(r for r in self._modules.values() if r.metatype is root)
+        ref: ModuleRef = self.add_module(root)["module_ref"]  # PyNest returns the root's ref
         self._topology = Topology.of(self._modules.values(), ref)
         compiler = self._compiler
         _checks.check_overrides(

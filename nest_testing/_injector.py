@@ -36,6 +36,7 @@ from injector import (
     ClassProvider,
     Injector,
     InstanceProvider,
+    NoScope,
     Provider,
     Scope,
     ScopeDecorator,
@@ -309,24 +310,33 @@ class TestingInjector(Injector):
         self.binder: _CountingBinder = binder(
             self, auto_bind=auto_bind, mocker=mocker, on_mock=on_mock, plans=plans
         )
-        self.binder.bind(Injector, to=self)
-        self.binder.bind(Binder, to=self.binder)
         # With the blueprint cache off, every lookup is the injector's own (the reference
         # the cached path is compared with).
         self._plain_lookup = plans and type(self.binder) is _CountingBinder
-        # What the injector's first singleton lookup would bind: the singleton scope
-        # (with the cache on, one that keeps the instances themselves), whose cache
-        # `get` reads directly for a singleton that is built already.
-        if self._plain_lookup:
-            scope = _InstanceScope(self)
-            self.binder.bind(SingletonScope, to=InstanceProvider(scope))
-            self._singletons: dict[Any, Any] = scope.instances
-            # Injections of the singletons it keeps are read back from it (see
-            # `Ledger.begin_injected`): no weak reference per injection.
-            self._keeper = KeeperRef(scope)
-        else:
-            self._singletons = {}  # never read: every lookup is the injector's
-        self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
+        if not self._plain_lookup:
+            self.binder.bind(Injector, to=self)
+            self.binder.bind(Binder, to=self.binder)
+            self._singletons: dict[Any, Any] = {}  # never read: every lookup is the injector's
+            self._singleton_scope, _ = self.binder.get_binding(SingletonScope)
+            return
+        # The bindings `bind(Injector, to=self)`, `bind(Binder, to=self.binder)` and the
+        # singleton scope's (what the injector's first singleton lookup would bind; here
+        # one that keeps the instances themselves, whose cache `get` reads directly for a
+        # singleton built already) make, made as the binder makes them: instances, a
+        # provider, no scope (binding them is a third of making an injector).
+        scope = _InstanceScope(self)
+        self._singleton_scope = Binding(SingletonScope, InstanceProvider(scope), NoScope)
+        self.binder._bindings.update(
+            {
+                Injector: Binding(Injector, InstanceProvider(self), NoScope),
+                Binder: Binding(Binder, InstanceProvider(self.binder), NoScope),
+                SingletonScope: self._singleton_scope,
+            }
+        )
+        self._singletons = scope.instances
+        # Injections of the singletons it keeps are read back from it (see
+        # `Ledger.begin_injected`): no weak reference per injection.
+        self._keeper = KeeperRef(scope)
 
     def defer(self, pending: Mapping[Any, Any], bind: Callable[[Any], None]) -> None:
         """Lazy mode: see `_BindOnLookup.defer()`."""

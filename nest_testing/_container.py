@@ -70,7 +70,6 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         self.spies: dict[Hashable, Any] = {}
         self._module_compiler = self._compiler
         self._topology: Topology | None = None
-        self._descriptors: list[ProviderDescriptor] = []  # what build_async binds
         # Token -> useExisting (or None): worked out when a hook error first names a
         # provider (`_aliased`), from the descriptors bound.
         self._alias_targets: dict[Hashable, Any] | None = None
@@ -203,7 +202,7 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             cached=self._plan.blueprint_cache,
         )
         descriptors = self._all_descriptors + self._make_controller_descriptors()
-        self._descriptors, self._alias_targets = descriptors, None
+        self._alias_targets = None  # worked out from what is bound now, when asked
         injector = TestingInjector(
             self._ledger,
             auto_bind=not self._plan.strict,
@@ -295,8 +294,12 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
         """The token an alias (`useExisting`) stands for, following chains: a hook that
         raises is named after the provider that built the instance, not an alias of it."""
         targets = self._alias_targets
-        if targets is None:  # As PyNest binds them: the last descriptor of a token wins.
-            targets = self._alias_targets = {d.provide: d.use_existing for d in self._descriptors}
+        if targets is None:
+            # As PyNest binds them, the last descriptor of a token winning: the modules'
+            # providers, then the controllers (bound as classes, never aliases).
+            targets = {d.provide: d.use_existing for d in self._all_descriptors}
+            targets.update(dict.fromkeys(self._controller_classes))
+            self._alias_targets = targets
         target = targets.get(token)
         if target is None:  # most tokens: not an alias
             return token

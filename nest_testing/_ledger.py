@@ -2,7 +2,8 @@
 
 One ledger per testing module. It is written from the module's event-loop thread, from
 the thread pool FastAPI runs sync dependencies in, and from test threads, so every
-write takes a lock.
+write of more than one list takes a lock (a commit is one atomic append). Records are
+kept in plain lists and made `Construction`s and `Injection`s when read.
 """
 
 from __future__ import annotations

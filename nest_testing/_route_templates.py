@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import threading
+import weakref
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -339,31 +340,47 @@ class _Controller:
     app_router: tuple[Any, ...]  # the settings of the app's router it was included into
 
 
-def _reads(cls: type, members: Sequence[tuple[str, Any]]) -> tuple[Any, ...]:
-    """What registering `cls`'s routes reads of it, by PyNest's walk: the attributes of
-    every class in its MRO (its members, tag, prefix, guards, filters) and, of each route
-    member, its attributes (path, HTTP method, route arguments, status code, guards,
-    filters), what its signature is made of, its name and its docstring."""
-    parts: list[Any] = [tuple(vars(k).items()) for k in cls.__mro__ if k is not object]
-    for _, member in members:
-        attributes = getattr(member, "__dict__", None)
-        parts.append(None if attributes is None else tuple(attributes.items()))
-        parts.append(getattr(member, "__code__", None))
-        parts.append(getattr(member, "__defaults__", None))
-        parts.append(getattr(member, "__kwdefaults__", None))
-        parts.append(getattr(member, "__annotations__", None))
-        parts.append(names(member))
-    return tuple(parts)
+def _member_reads(member: Any) -> tuple[Any, ...]:
+    """What registering a route member reads of it, beside its attributes: what its
+    signature is made of, its name, qualified name and docstring."""
+    return (
+        getattr(member, "__code__", None),
+        getattr(member, "__defaults__", None),
+        getattr(member, "__kwdefaults__", None),
+        getattr(member, "__annotations__", None),
+        *names(member),
+    )
+
+
+def _held(value: Any) -> Any:
+    """What a list, dict or set holds now: a plain copy of a plain one (compared with
+    `==` in C, identity first), else `frozen` (a subclass's own `==` is not called)."""
+    kind = type(value)
+    if kind is dict:
+        return dict(value)
+    if kind is list:
+        return list(value)
+    if kind is set:
+        return set(value)
+    return frozen(value)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Snapshot:
-    """`_reads` of a class as it was, and a copy of each list, dict and set among them
-    (an edit made in place keeps the object, so only the copy shows it). Two classes
-    whose snapshots match register the same routes."""
+    """What registering a class's routes reads of it, by PyNest's walk, as it was: its
+    MRO and the namespace of every class in it but `object` (its members, tag, prefix,
+    guards, filters), and, of each route member, its attributes (path, HTTP method,
+    route arguments, status code, guards, filters), what its signature is made of, its
+    name and its docstring; and a copy of each list, dict and set among them (an edit
+    made in place keeps the object, so only the copy shows it). Two classes whose
+    snapshots match register the same routes (PyNest's walk reads them by name: their
+    order does not count)."""
 
-    reads: tuple[Any, ...]
-    containers: tuple[tuple[Any, Any], ...]  # (the object, what it held then)
+    classes: tuple[type, ...]  # its MRO
+    namespaces: tuple[dict[str, Any], ...]  # a copy of each class's but object's
+    attributes: tuple[dict[str, Any] | None, ...]  # a copy of each route member's
+    members: tuple[tuple[Any, ...], ...]  # `_member_reads` of each route member
+    containers: tuple[tuple[Any, Any], ...]  # (the object, `_held` of it then)
 
     @classmethod
     def of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot | None:
@@ -375,29 +392,55 @@ class _Snapshot:
 
     @classmethod
     def _of(cls, klass: type, members: Sequence[tuple[str, Any]]) -> _Snapshot:
-        reads = _reads(klass, members)
-        values: list[Any] = []
-        for part in reads:
-            if isinstance(part, tuple):
-                values.extend(
-                    v for item in part for v in (item if type(item) is tuple else (item,))
-                )
-            else:
-                values.append(part)
+        namespaces = tuple(dict(vars(k)) for k in klass.__mro__ if k is not object)
+        attributes = tuple(_attributes_copy(member) for _, member in members)
+        reads = tuple(_member_reads(member) for _, member in members)
+        values: list[Any] = [v for namespace in namespaces for v in namespace.values()]
+        values.extend(v for held in attributes if held is not None for v in held.values())
+        for code, defaults, kwdefaults, hints, *rest in reads:
+            values.extend((code, kwdefaults, hints, *(defaults or ()), *rest))
         kept = {id(v): v for v in values if isinstance(v, MUTABLE)}
-        return cls(reads, tuple((v, frozen(v)) for v in kept.values()))
+        containers = tuple((v, _held(v)) for v in kept.values())
+        return cls(klass.__mro__, namespaces, attributes, reads, containers)
 
     def matches(self, klass: type, members: Sequence[tuple[str, Any]]) -> bool:
-        return _equal(self.reads, _reads(klass, members)) and all(
-            _equal(frozen(value), held) for value, held in self.containers
-        )
+        try:
+            return self._matches(klass, members)
+        except Exception:  # a class attribute whose == raises: register the PyNest way
+            return False
+
+    def _matches(self, klass: type, members: Sequence[tuple[str, Any]]) -> bool:
+        # Plain loops and tuple comparisons (identity first, in C): this runs for every
+        # kept controller of every compile.
+        mro = klass.__mro__
+        if mro != self.classes or len(members) != len(self.members):
+            return False
+        namespaces = self.namespaces
+        index = 0
+        for k in mro:
+            if k is not object:
+                if vars(k) != namespaces[index]:
+                    return False
+                index += 1
+        attributes, reads = self.attributes, self.members
+        for index, (_, member) in enumerate(members):
+            if getattr(member, "__dict__", None) != attributes[index]:
+                return False
+            if _member_reads(member) != reads[index]:
+                return False
+        for value, held in self.containers:
+            kind = type(value)
+            if kind is dict or kind is list or kind is set:
+                if value != held:
+                    return False
+            elif frozen(value) != held:
+                return False
+        return True
 
 
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # a class attribute whose == raises: register the PyNest way
-        return False
+def _attributes_copy(member: Any) -> dict[str, Any] | None:
+    attributes = getattr(member, "__dict__", None)
+    return None if attributes is None else dict(attributes)
 
 
 def _guards(cls: type, member: Any) -> list[Any]:
@@ -405,8 +448,10 @@ def _guards(cls: type, member: Any) -> list[Any]:
     return [g.as_dependency() for g in _collect_guards(cls, member)]
 
 
-class _HeldBack(APIRouter):
-    """Takes the one `add_api_route` call PyNest's `_add_route` makes, unbuilt."""
+class _HeldBack:
+    """Takes the one `add_api_route` call PyNest's `_add_route` makes, unbuilt (the one
+    thing `_add_route` does with its router; no `APIRouter` of its own, and none of the
+    reference cycles an `APIRouter` is made of)."""
 
     arguments: dict[str, Any] | None = None
 
@@ -416,14 +461,19 @@ class _HeldBack(APIRouter):
 
 class _IncludingInto:
     """The `app_ref` the resolver sees: `include_router` goes through the resolver,
-    everything else (websocket gateways) straight to the app."""
+    everything else (websocket gateways) straight to the app. It refers to the resolver
+    weakly: the two are freed by reference counting when the walk is done."""
 
     def __init__(self, app: FastAPI, resolver: ReusingRoutesResolver) -> None:
         self._app = app
-        self._resolver = resolver
+        self._resolver = weakref.ref(resolver)
 
     def include_router(self, router: APIRouter, **options: Any) -> None:
-        self._resolver.include(router, **options)
+        resolver = self._resolver()
+        if resolver is None:  # the walk is over: as PyNest's app_ref, the app itself
+            include_router(self._app, router, **options)
+            return
+        resolver.include(router, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)

@@ -183,7 +183,7 @@ def _rebound(
             subs[index] = dataclasses.replace(subs[index], call=depends.dependency)
         clone._flat_dependant = get_flat_dependant(clone.dependant)
     else:
-        clone._flat_dependant = _calling(route._flat_dependant, endpoint, kinds[1])
+        clone._flat_dependant = _calling(route._flat_dependant, endpoint, kinds[1], lists=False)
     # Lists and dicts a user (or configure_app) might edit on one app's route.
     clone.tags = list(route.tags)
     clone.dependencies = list(dependencies or route.dependencies)
@@ -236,11 +236,15 @@ def _copied(route: APIRoute) -> APIRoute:
     return clone
 
 
-def _calling(dependant: Dependant, endpoint: Any, kind: Mapping[str, Any]) -> Dependant:
+def _calling(
+    dependant: Dependant, endpoint: Any, kind: Mapping[str, Any], *, lists: bool = True
+) -> Dependant:
     """`dependant` calling `endpoint`, with lists of its own (the fields in them,
     sub-dependants included, are shared: FastAPI does not change them once built), and
     the `kind` of callable it is cached. As `dataclasses.replace` makes it (its fields
-    set, no `__post_init__`), without going through `__init__`."""
+    set, no `__post_init__`), without going through `__init__`. Without `lists`, its
+    lists are `dependant`'s: for a route's flat dependant, which FastAPI reads only
+    while it makes the route (a template's was made and read once, by FastAPI)."""
     fields = dependant.__dict__
     if len(fields) == len(_DEPENDANT_FIELDS):  # its fields only, nothing cached on it yet
         own = fields.copy()
@@ -248,12 +252,13 @@ def _calling(dependant: Dependant, endpoint: Any, kind: Mapping[str, Any]) -> De
         own = {name: fields[name] for name in _DEPENDANT_FIELDS}
     own.update(kind)
     own["call"] = endpoint
-    own["path_params"] = list(own["path_params"])
-    own["query_params"] = list(own["query_params"])
-    own["header_params"] = list(own["header_params"])
-    own["cookie_params"] = list(own["cookie_params"])
-    own["body_params"] = list(own["body_params"])
-    own["dependencies"] = list(own["dependencies"])
+    if lists:
+        own["path_params"] = list(own["path_params"])
+        own["query_params"] = list(own["query_params"])
+        own["header_params"] = list(own["header_params"])
+        own["cookie_params"] = list(own["cookie_params"])
+        own["body_params"] = list(own["body_params"])
+        own["dependencies"] = list(own["dependencies"])
     clone: Dependant = object.__new__(Dependant)
     clone.__dict__ = own
     return clone

@@ -33,7 +33,8 @@ def depends_classes(app: FastAPI) -> list[type]:
     """Every class used as a `Depends()` callable on the app's routes, at any depth."""
     found: dict[type, None] = {}
     for route in app.routes:
-        if isinstance(route, (APIRoute, APIWebSocketRoute)):
+        # A route with no sub-dependants (most) costs no generator.
+        if isinstance(route, (APIRoute, APIWebSocketRoute)) and route.dependant.dependencies:
             for dependant in walk_dependants(route.dependant):
                 if inspect.isclass(dependant.call):
                     found.setdefault(dependant.call)

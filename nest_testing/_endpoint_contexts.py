@@ -37,6 +37,9 @@ import fastapi.routing
 # FastAPI's own, private, cache (fastapi.routing._extract_endpoint_context).
 _CACHE: Any = getattr(fastapi.routing, "_endpoint_context_cache", None)
 _EXTRACT: Any = getattr(fastapi.routing, "_extract_endpoint_context", None)
+# FastAPI's own route classes (not subclasses): their dependant is an instance attribute
+# and they mount nothing.
+_LEAVES = frozenset({fastapi.routing.APIRoute, fastapi.routing.APIWebSocketRoute})
 
 
 def forget_endpoint_contexts(app: Any) -> None:
@@ -44,16 +47,22 @@ def forget_endpoint_contexts(app: Any) -> None:
     the routes of what is mounted in it)."""
     if not isinstance(_CACHE, dict):
         return
+    pop = _CACHE.pop
     pending = list(getattr(getattr(app, "router", None), "routes", ()))
     seen: set[int] = set()
     while pending:
         route = pending.pop()
+        if type(route) in _LEAVES:  # most of them, every module twice: no set, no getattr
+            call = getattr(route.__dict__.get("dependant"), "call", None)
+            if call is not None:
+                pop(id(call), None)
+            continue
         if id(route) in seen:
             continue
         seen.add(id(route))
         call = getattr(getattr(route, "dependant", None), "call", None)
         if call is not None:
-            _CACHE.pop(id(call), None)
+            pop(id(call), None)
         pending.extend(getattr(route, "routes", None) or ())  # a Mount's or Host's
 
 

@@ -41,8 +41,8 @@ def _param_dependencies(app: FastAPI) -> Iterator[tuple[Callable[..., Any], Para
     """Each PyNest parameter dependency of the app's routes that has pipes."""
     seen: set[int] = set()
     for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+        if not isinstance(route, APIRoute) or not route.dependant.dependencies:
+            continue  # a route with no sub-dependants (most) costs no generator
         for dependant in walk_dependants(route.dependant):
             call = dependant.call
             if getattr(call, "__qualname__", None) != _DEPENDENCY or id(call) in seen:

@@ -285,7 +285,9 @@ class TestingContainer(PyNestContainer):  # type: ignore[misc]  # PyNest is unty
             return super().get_controller_instance(controller_class)
 
     def get(self, token: Any) -> Any:
-        instance = super().get(token)
+        # PyNest's get named rather than found through super(): a startup pass comes here
+        # for every provider, and a zero-argument super() is an object made per call.
+        instance = PyNestContainer.get(self, token)
         if self._book.collecting is not None:
             self._book.note_resolved(instance, token)
         return instance

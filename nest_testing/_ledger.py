@@ -122,6 +122,8 @@ class Injection:
 
 _Kind = tuple[Phase, str, str | None]  # (phase, via, route) of a construction
 
+_PHASE_VALUES = tuple(phase.value for phase in Phase)
+
 
 class Ledger:
     """Counts constructions and records injections for one testing module.
@@ -144,8 +146,10 @@ class Ledger:
         # The serials of the constructions that finished, in the order they finished.
         self._committed: list[int] = []
         self._counts: Counter[Hashable] = Counter()
-        # By the phase's value: an Enum member hashes in Python, a str in C.
-        self._by_phase: dict[str, Counter[Hashable]] = {phase.value: Counter() for phase in Phase}
+        # By the phase's value: an Enum member hashes in Python, a str in C. Plain dicts
+        # from the values read once (each Counter, and iterating the Enum reading each
+        # member's value, cost more than the rest of a new ledger together).
+        self._by_phase: dict[str, dict[Hashable, int]] = {value: {} for value in _PHASE_VALUES}
         # The counts are folded from the committed serials when read (`_fold`): a startup
         # pass commits thousands, and a commit is then one append.
         self._folded = 0
@@ -231,10 +235,14 @@ class Ledger:
         self._folded += len(new)
         tokens = list(map(self._token.__getitem__, new))
         self._counts.update(tokens)
-        # (kind, token) pairs counted in C, in first-seen order, then split by phase.
+        # (kind, token) pairs counted in C, in first-seen order, then split by phase (a
+        # member's value is read once per kind: a kind is shared by many constructions).
         kinds = map(self._kind.__getitem__, new)
+        of_kind: dict[_Kind, dict[Hashable, int]] = {}
         for (kind, token), count in Counter(zip(kinds, tokens, strict=True)).items():
-            counts = self._by_phase[kind[0].value]
+            counts = of_kind.get(kind)
+            if counts is None:
+                counts = of_kind[kind] = self._by_phase[kind[0].value]
             counts[token] = counts.get(token, 0) + count
 
     def record(self, token: Hashable, via: str, route: str | None = None) -> None:

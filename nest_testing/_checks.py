@@ -28,23 +28,25 @@ from nest_testing._topology import Topology
 def refuse_import_cycles(root: type, plan: Plan) -> None:
     """PyNest registers a module's imports before the module itself, so modules that
     import each other recurse until Python gives up; name the cycle instead."""
-    path: list[type] = []
-    done: set[type] = set()
+    _visit(root, root, plan.modules, [], set())
 
-    def visit(module: type) -> None:
-        if module in done:
-            return
-        if module in path:
-            cycle = [m.__name__ for m in path[path.index(module) :]] + [module.__name__]
-            lead = [m.__name__ for m in path[: path.index(module)] if m is not root]
-            raise errors.import_cycle(cycle, lead)
-        path.append(module)
-        for imported in getattr(module, "imports", None) or []:
-            visit(plan.modules.get(imported, imported))
-        path.pop()
-        done.add(module)
 
-    visit(root)
+def _visit(
+    module: type, root: type, replaced: Mapping[type, type], path: list[type], done: set[type]
+) -> None:
+    # A function of its own, not a closure: a recursive closure and its cell refer to each
+    # other, which left the function, its cells, `path` and `done` to the collector.
+    if module in done:
+        return
+    if module in path:
+        cycle = [m.__name__ for m in path[path.index(module) :]] + [module.__name__]
+        lead = [m.__name__ for m in path[: path.index(module)] if m is not root]
+        raise errors.import_cycle(cycle, lead)
+    path.append(module)
+    for imported in getattr(module, "imports", None) or []:
+        _visit(replaced.get(imported, imported), root, replaced, path, done)
+    path.pop()
+    done.add(module)
 
 
 def check_overrides(

@@ -11,7 +11,8 @@ owner provides (the runtime's watchdog for hooks that block the loop).
 It runs what it is given; it knows nothing of modules, hooks or apps. A running
 `LoopThread` can also be lent (`lent`): a view with the borrower's own `wait` whose
 `stop()` hands the loop back to the lender instead of stopping it (see
-`nest_testing._loop_pool`).
+`nest_testing._loop_pool`); the borrower's last task may `settle` the view, doing on
+the loop what handing it back checks, so that `stop()` needs no trip of its own.
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class LoopThread:
         """The task that keeps the portal open: the one task a idle loop runs."""
         self._give_back: Callable[[LoopThread], None] | None = None
         self._lent = False  # a view: stop() hands the loop back (once), never stops it
+        self._settle: Callable[[], Awaitable[str]] | None = None
+        self.settled: str | None = None
+        """What `settle` found (a lent view), until the loop is reached again."""
 
     def start(self) -> BlockingPortal:
         """Start the loop and its portal; returns the portal."""
@@ -142,20 +146,33 @@ class LoopThread:
         return self.portal
 
     def lent(
-        self, wait: Callable[[Future[Any]], Any], give_back: Callable[[LoopThread], None]
+        self,
+        wait: Callable[[Future[Any]], Any],
+        give_back: Callable[[LoopThread], None],
+        settle: Callable[[], Awaitable[str]] | None = None,
     ) -> LoopThread:
         """This running loop for one borrower: `run` and `hold` wait through the
-        borrower's `wait`; its `stop()` calls `give_back(view)` instead of stopping."""
+        borrower's `wait`; its `stop()` calls `give_back(view)` instead of stopping.
+        `settle`: what `give_back` would run on the loop, for `settle()`."""
         view = LoopThread(wait)
         view._thread, view.portal, view.loop = self._thread, self.portal, self.loop
         view.host_task = self.host_task
         view._give_back = give_back
         view._lent = True
+        view._settle = settle
         return view
+
+    async def settle(self) -> None:
+        """On the loop, in what the borrower runs there last: for a lent view, do now
+        what handing the loop back checks (kept in `settled`; any later `run` or `hold`
+        drops it, so `give_back` checks again); else nothing."""
+        if self._settle is not None:
+            self.settled = await self._settle()
 
     def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         """`await func(*args)` on the loop, waiting through the owner's `wait`."""
         assert self.portal is not None
+        self.settled = None
         result: T = self._wait(self.portal.start_task_soon(func, *args))
         return result
 
@@ -164,6 +181,7 @@ class LoopThread:
         """Enter `cm` in a task of its own on the loop, and exit it there when the
         block ends (an async context manager must enter and exit in one task)."""
         assert self.portal is not None
+        self.settled = None
         entered: Future[None] = Future()
         box: dict[str, Any] = {"exc_info": (None, None, None)}
 

@@ -233,13 +233,18 @@ class Runtime:
 
     @asynccontextmanager
     async def _opened(self, init: bool) -> AsyncIterator[None]:
-        """`_start`, then, if the app was built, its lifespan, held until the block ends."""
+        """`_start`, then, if the app was built, its lifespan, held until the block ends;
+        then the loop's hand-back checked in the same task (see `LoopThread.settle`)."""
         await self._start(init)
         if self._assembled is None:  # lazy, or init=False: the lifespan starts later
             yield
-            return
-        async with self._started_lifespan():
-            yield
+        else:
+            async with self._started_lifespan():
+                yield
+        # Usually the module's last task on the loop (a later trip, say an extension's
+        # stop(), makes the hand-back check again): one round trip fewer per close.
+        assert self._thread is not None
+        await self._thread.settle()
 
     async def _start(self, init: bool) -> None:
         """Start the extensions and build the container on the running loop (the

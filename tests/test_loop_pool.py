@@ -13,6 +13,7 @@ from nt_sample_app import AppModule, Ticker
 
 from nest_testing import LifecycleHookError, Test
 from nest_testing._loop_pool import LoopPool, lending
+from nest_testing._loop_thread import LoopThread
 
 pytest_plugins = ["pytester"]
 
@@ -122,6 +123,61 @@ def test_a_loop_never_handed_back_is_not_lent_again(pool: LoopPool) -> None:
     assert _thread_of(other) is not _thread_of(kept)
     other.stop()
     kept.stop()
+
+
+def test_a_view_settled_on_the_loop_is_handed_back_without_a_trip_of_its_own(
+    pool: LoopPool,
+) -> None:
+    view = pool.borrow(lambda future: future.result())
+    thread = _thread_of(view)
+    view.run(view.settle)
+    assert view.settled == "clean"
+
+    def no_trip(*_: Any) -> None:
+        raise AssertionError("the hand-back went to the loop again")
+
+    view.run = no_trip  # type: ignore[method-assign]
+    view.stop()
+    again = pool.borrow(lambda future: future.result())
+    assert _thread_of(again) is thread
+    again.stop()
+
+
+def test_a_trip_after_settling_makes_the_hand_back_check_the_loop_again(
+    pool: LoopPool,
+) -> None:
+    view = pool.borrow(lambda future: future.result())
+    view.run(view.settle)
+    box: dict[str, asyncio.Task[None]] = {}
+
+    async def leave_a_task() -> None:
+        box["task"] = asyncio.get_running_loop().create_task(asyncio.Event().wait())
+
+    view.run(leave_a_task)
+    assert view.settled is None
+    view.stop()
+    assert box["task"].cancelled()
+
+
+def test_a_closing_module_hands_its_loop_back_in_its_last_trip(
+    pool: LoopPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with lending(pool):
+        module = Test.create_testing_module(imports=[AppModule]).compile()
+    assert module.client.get("/loop").json() == {"same_loop": True, "task_alive": True}
+    ticker = module.get(Ticker)
+    runs: list[Any] = []
+    run = LoopThread.run
+
+    def counted(self: LoopThread, func: Any, *args: Any) -> Any:
+        runs.append(func)
+        return run(self, func, *args)
+
+    monkeypatch.setattr(LoopThread, "run", counted)
+    module.close()
+    assert runs == []
+    assert ticker.task is not None
+    assert ticker.task.cancelled()  # the hand-back's check ended it, in that trip
 
 
 def test_modules_in_turn_share_the_thread_and_each_ends_its_own_tasks(pool: LoopPool) -> None:

@@ -10,12 +10,15 @@ Its `TestClient` is handed that portal instead of starting a loop of its own, an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import inspect
 from collections.abc import Callable, Generator
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import anyio.to_thread
 import httpx2
 from anyio.from_thread import BlockingPortal
@@ -34,11 +37,63 @@ def sync_client(
 ) -> TestClient:
     """A starlette `TestClient` that runs `app` on `portal`'s loop; without
     `raise_server_exceptions`, an unhandled exception is a 500 response."""
-    client = _module_test_client()(app, raise_server_exceptions=raise_server_exceptions)
+    cls = _module_test_client()
+    client = cls(app, _EndingPortal(portal), raise_server_exceptions=raise_server_exceptions)
     # TestClient uses `portal` when it is set (its own __enter__ sets it); the lifespan
     # is already running on that loop, entered by the testing module.
     client.portal = portal
     return client
+
+
+class _ENDED:
+    """What `_ended_as_value` returns in place of raising anyio.EndOfStream."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: anyio.EndOfStream) -> None:
+        self.exc = exc
+
+
+async def _ended_as_value(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    # Calls `func` as anyio's portal does (awaiting what it returns if awaitable).
+    try:
+        result = func(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    except anyio.EndOfStream as exc:
+        return _ENDED(exc)
+    return result
+
+
+class _EndingPortal:
+    """The module's portal as its TestClient's transport reaches it (it refers to no
+    client, so the client and its transport are freed by reference counting).
+
+    Every response body ends with anyio.EndOfStream raised on the loop, which anyio's
+    `call` carries over on a concurrent future: the exception's traceback holds the
+    finished frame of anyio's `_call_func`, which holds the future, which holds the
+    exception, a cycle only the collector frees (with the frames it holds), once per
+    request. Here it comes back as a value and is raised again, the same exception, in
+    the caller's thread: no future in its traceback."""
+
+    __slots__ = ("_portal",)
+
+    def __init__(self, portal: BlockingPortal) -> None:
+        self._portal = portal
+
+    def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        result = self._portal.call(_ended_as_value, func, args)
+        if type(result) is _ENDED:
+            exc = result.exc
+            del result
+            try:
+                raise exc
+            finally:
+                del exc  # as concurrent.futures does: this frame is in its traceback
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._portal, name)
 
 
 # What starlette's TestClient presents as the peer: with the same address from either
@@ -55,7 +110,7 @@ def asgi_transport(app: ASGIApp, *, raise_app_exceptions: bool = True) -> httpx2
 
 
 @functools.cache
-def _module_test_client() -> type[TestClient]:
+def _module_test_client() -> Callable[..., TestClient]:
     # Imported here: starlette.testclient warns at import when it has to fall back to
     # httpx, and nothing should warn before a client is asked for.
     from starlette.testclient import TestClient
@@ -64,6 +119,12 @@ def _module_test_client() -> type[TestClient]:
         """starlette's TestClient, saying so when the module it served is closed."""
 
         __test__ = False
+
+        def __init__(self, app: ASGIApp, portal: _EndingPortal, **options: Any) -> None:
+            # Read by TestClient.__init__ for its transport in place of its own method
+            # (which yields `self.portal`): the transport holds no reference to the client.
+            self._portal_factory = functools.partial(contextlib.nullcontext, portal)  # type: ignore[method-assign, assignment]
+            super().__init__(app, **options)
 
         def send(self, *args: Any, **kwargs: Any) -> Any:
             if self.is_closed:

@@ -1,7 +1,10 @@
 """Both client families reach a testing module: httpx2 (ours and starlette's) and httpx."""
 
 import asyncio
+import gc
 import threading
+import weakref
+from concurrent.futures import Future
 
 import anyio
 import httpx
@@ -13,6 +16,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from nest_testing import Test
+from nest_testing._clients import _EndingPortal, sync_client
 
 
 def test_sync_client_is_a_started_starlette_testclient() -> None:
@@ -121,3 +125,59 @@ async def test_a_trio_test_reaches_a_compiled_module_through_a_thread(anyio_back
         async with module.async_client() as client:
             assert (await client.get("/items")).json() == ["apple", "pear"]
             assert (await client.get("/loop")).json() == {"same_loop": True, "task_alive": True}
+
+
+def test_a_response_body_s_end_leaves_the_collector_nothing() -> None:
+    # Every body ends with anyio.EndOfStream on the module's loop: carried over on a
+    # concurrent future it was a reference cycle (future, exception, traceback, frames).
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        assert module.client.get("/items").status_code == 200
+        gc.collect()
+        gc.disable()
+        try:
+            assert module.client.get("/items").json() == ["apple", "pear"]
+            with module.client.stream("GET", "/items") as response:
+                assert b"".join(response.iter_bytes()) == b'["apple","pear"]'
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            left = [o for o in gc.garbage if isinstance(o, (anyio.EndOfStream, Future))]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert left == []
+
+
+def test_a_modules_testclient_and_its_transport_are_freed_without_the_collector() -> None:
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        app, portal = module.client.app, module._runtime.portal
+        assert portal is not None
+        gc.disable()
+        try:
+            client = sync_client(app, portal)
+            assert client.get("/items").json() == ["apple", "pear"]
+            freed = weakref.ref(client)
+            client.close()
+            del client
+            assert freed() is None
+        finally:
+            gc.enable()
+
+
+def test_an_end_of_stream_reaches_the_caller_as_raised() -> None:
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        assert module._runtime.portal is not None
+        raised = anyio.EndOfStream()
+
+        async def ends() -> None:
+            raise raised
+
+        def ends_at_once() -> None:
+            raise raised
+
+        portal = _EndingPortal(module._runtime.portal)
+        for func in (ends, ends_at_once):
+            with pytest.raises(anyio.EndOfStream) as caught:
+                portal.call(func)
+            assert caught.value is raised
+        assert portal.call(lambda a, b: a + b, 2, 3) == 5

@@ -61,6 +61,10 @@ async def _ended_as_value(func: Callable[..., Any], args: tuple[Any, ...]) -> An
         if inspect.isawaitable(result):
             result = await result
     except anyio.EndOfStream as exc:
+        # Sent without its loop-side traceback and context: their frames lead back
+        # (f_back, on Python 3.11+) to anyio's frame that holds the future this value
+        # settles, a cycle again. The end of a stream is a signal, caught by type.
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         return _ENDED(exc)
     return result
 
@@ -73,8 +77,9 @@ class _EndingPortal:
     `call` carries over on a concurrent future: the exception's traceback holds the
     finished frame of anyio's `_call_func`, which holds the future, which holds the
     exception, a cycle only the collector frees (with the frames it holds), once per
-    request. Here it comes back as a value and is raised again, the same exception, in
-    the caller's thread: no future in its traceback."""
+    request. Here it comes back as a value (without the loop side's traceback) and is
+    raised again, the same exception, in the caller's thread: no future in its
+    traceback."""
 
     __slots__ = ("_portal",)
 

@@ -62,7 +62,7 @@ async def _ended_as_value(func: Callable[..., Any], args: tuple[Any, ...]) -> An
             result = await result
     except anyio.EndOfStream as exc:
         # Sent without its loop-side traceback and context: their frames lead back
-        # (f_back, on Python 3.11+) to anyio's frame that holds the future this value
+        # (f_back; seen on Python 3.12) to anyio's frame that holds the future this value
         # settles, a cycle again. The end of a stream is a signal, caught by type.
         exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         return _ENDED(exc)

@@ -9,6 +9,7 @@ options every extension gave, these last).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -20,14 +21,15 @@ from nest_testing._tokens import did_you_mean
 from nest_testing.errors import UsageError
 
 
-def fastapi_parameters() -> list[str]:
+@functools.cache  # FastAPI's signature is fixed for the process; asked per from_app
+def fastapi_parameters() -> tuple[str, ...]:
     """The keyword parameters `FastAPI(...)` names (`**extra` aside)."""
-    return [
+    return tuple(
         name
         for name, parameter in inspect.signature(FastAPI.__init__).parameters.items()
         if name != "self"
         and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
-    ]
+    )
 
 
 def check_app_options(options: Mapping[str, Any], method: str = "app_options") -> None:

@@ -220,3 +220,20 @@ def test_extra_fastapi_keyword_arguments_are_carried_over() -> None:
     assert app.http_server.extra == {"feature_flags": {"beta": True}}
     with Test.from_app(app).compile() as module:
         assert module.http_server.extra == {"feature_flags": {"beta": True}}
+
+
+def test_a_route_added_on_http_server_between_two_from_apps_reaches_the_second() -> None:
+    # PyNest's own routes are counted once per app; what was added after them is read
+    # again by every Test.from_app(app).
+    app = deployed_app(Events())
+    with Test.from_app(app).compile() as module:
+        assert module.client.get("/late").status_code == 404
+        greeting = module.client.get("/greet").content
+
+    @app.http_server.get("/late")
+    def late() -> dict[str, str]:
+        return {"late": "yes"}
+
+    with Test.from_app(app).compile() as module:
+        assert module.client.get("/late").json() == {"late": "yes"}
+        assert module.client.get("/greet").content == greeting

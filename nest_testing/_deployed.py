@@ -32,6 +32,7 @@ from starlette.datastructures import State
 from starlette.routing import BaseRoute
 
 from nest_testing._app_options import fastapi_parameters
+from nest_testing._closures import closure_variables
 from nest_testing._extensions import ModuleExtension
 from nest_testing.errors import NestTestingError, UsageError
 
@@ -162,15 +163,10 @@ def extra_routes(app: PyNestApp) -> list[BaseRoute]:
 
 
 def _closure(function: Any) -> dict[str, Any]:
-    """The free variables of `function` (what `inspect.getclosurevars` calls its
-    nonlocals), read from its cells: a 100-module app's lifespan is 100 closures deep,
-    walked once per `Test.from_app`, and `getclosurevars` also resolves every global
-    and builtin name the code uses."""
-    wrapped = getattr(function, "__wrapped__", function)
-    cells = getattr(wrapped, "__closure__", None)
-    if cells is None:
-        return {}
-    return dict(zip(wrapped.__code__.co_freevars, [c.cell_contents for c in cells], strict=True))
+    """The free variables of a lifespan context: of the function an
+    `asynccontextmanager` wraps, or of `function` itself. (A 100-module app's lifespan
+    is 100 closures deep, walked once per `Test.from_app`.)"""
+    return closure_variables(getattr(function, "__wrapped__", function))
 
 
 def user_lifespan(app: PyNestApp) -> Callable[..., Any] | None:

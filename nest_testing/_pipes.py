@@ -28,6 +28,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from nest.common.decorators import ParamMetadata
 
+from nest_testing._closures import closure_variables
 from nest_testing._depends import walk_dependants
 from nest_testing._ledger import Ledger
 from nest_testing._routes import unknown_route_override
@@ -49,7 +50,7 @@ def _param_dependencies(app: FastAPI) -> Iterator[tuple[Callable[..., Any], Para
                 continue
             assert call is not None
             seen.add(id(call))
-            metadata = inspect.getclosurevars(call).nonlocals.get("metadata")
+            metadata = closure_variables(call).get("metadata")
             if isinstance(metadata, ParamMetadata) and metadata.pipes:
                 yield call, metadata
 

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from nest.core.decorators.guards import BaseGuard
 
+from nest_testing._closures import closure_variables
 from nest_testing._override_steps import RouteFactory
 from nest_testing._tokens import did_you_mean, token_name
 from nest_testing.errors import ProviderConstructionError, UnknownOverrideError, UsageError
@@ -30,7 +31,7 @@ def _guard_class(call: Any) -> type | None:
     """The guard class behind a `BaseGuard.as_dependency()` function, if `call` is one."""
     if not getattr(call, "__qualname__", "").startswith("BaseGuard.as_dependency."):
         return None
-    guard = inspect.getclosurevars(call).nonlocals.get("cls")
+    guard = closure_variables(call).get("cls")
     return guard if isinstance(guard, type) else None
 
 
@@ -86,9 +87,7 @@ def override_guards(app: FastAPI, replacements: dict[type, object]) -> None:
 def _route_filters(route: APIRoute) -> list[Any] | None:
     """The per-route filter list PyNest's filter wrapper closes over, if any."""
     endpoint = route.endpoint
-    if getattr(endpoint, "__closure__", None) is None:  # bound methods, plain functions
-        return None
-    filters = inspect.getclosurevars(endpoint).nonlocals.get("filters")
+    filters = closure_variables(endpoint).get("filters")
     return filters if isinstance(filters, list) else None
 
 

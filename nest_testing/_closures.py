@@ -14,8 +14,9 @@ from typing import Any
 
 def closure_variables(function: Any) -> dict[str, Any]:
     """The free variables of `function` and their values (what
-    `inspect.getclosurevars(function).nonlocals` returns); `{}` for anything that
-    closes over nothing (a plain function, a bound method, a class, a builtin).
+    `inspect.getclosurevars(function).nonlocals` returns); a bound method is read
+    through its function; `{}` for anything that closes over nothing (a plain
+    function, a class, a builtin).
 
     >>> def outer():
     ...     filters = ["a"]

@@ -228,7 +228,11 @@ EXPLANATIONS = """\
    collector run once before the counted requests, as before every round of row 2), a raw
    `TestClient` on a compiled module's app against one on `PyNestFactory.create`'s, for
    a route taking `Depends(Session)` (which takes `Depends(Settings)`) and for a route
-   taking only a function dependency.
+   taking only a function dependency. Both apps are started, the production one with its
+   lifespan running in an entered `TestClient` as a deployed app's runs: the measuring
+   client, never entered, opens and closes an event loop per request, and closing one
+   walks every task of the process, so an app started on one side only would be
+   measured as a per-request cost of the other.
 9. **`Test.from_app`**: `Test.from_app(PyNestFactory.create(App)).compile()+close()`
    against `Test.create_testing_module(imports=[App]).compile()+close()`, CPU time,
    interleaved, cache on.

@@ -69,9 +69,9 @@ if mode == "counted":
     server = module.app.http_server
 else:
     server = PyNestFactory.create(App).http_server
-    # Started, as a deployed app is (its lifespan running): the process then holds the
-    # same pending tasks on both sides (a started app's lifespan, its loop's host and
-    # portal), which the measuring client's per-request loop scans when it closes.
+    # Started, as a deployed app is (its lifespan running): both sides then hold a
+    # started app's idle tasks (its lifespan, the host of the loop it runs on; the
+    # module one more), which the measuring client's per-request loop scans as it closes.
     TestClient(server).__enter__()
 client = TestClient(server)
 for _ in range(3):  # first requests: FastAPI's and starlette's lazy set-up

@@ -28,6 +28,11 @@ from nest_testing._asgi_exchange import exchange
 from nest_testing._loop_hop import LoopHop
 from nest_testing.errors import UsageError
 
+try:
+    import sniffio
+except ImportError:  # pragma: no cover - anyio runs without sniffio too
+    sniffio = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
@@ -69,6 +74,32 @@ async def _ended_as_value(func: Callable[..., Any], args: tuple[Any, ...]) -> An
     return result
 
 
+_NOT_MADE: Any = object()
+
+
+def _loop_free(func: Callable[..., Any]) -> bool:
+    """Whether `func` only makes an anyio primitive that is bound to no loop until it is
+    used: an event, a cancel scope, a memory object stream (subscripted or not)."""
+    made = getattr(func, "__origin__", func)
+    return any(made is kind for kind in _LOOP_FREE)
+
+
+_LOOP_FREE = (anyio.Event, anyio.CancelScope, anyio.create_memory_object_stream)
+
+
+def _made_here(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """`func(*args)` in the calling thread, as on the module's loop (anyio told it runs
+    on asyncio); `_NOT_MADE` when this anyio cannot make it off the loop."""
+    token = sniffio.current_async_library_cvar.set("asyncio") if sniffio is not None else None
+    try:
+        return func(*args)
+    except Exception:  # an anyio that wants the running loop for it: made there instead
+        return _NOT_MADE
+    finally:
+        if token is not None:
+            sniffio.current_async_library_cvar.reset(token)
+
+
 class _EndingPortal:
     """The module's portal as its TestClient's transport reaches it (it refers to no
     client, so the client and its transport are freed by reference counting).
@@ -79,7 +110,12 @@ class _EndingPortal:
     exception, a cycle only the collector frees (with the frames it holds), once per
     request. Here it comes back as a value (without the loop side's traceback) and is
     raised again, the same exception, in the caller's thread: no future in its
-    traceback."""
+    traceback.
+
+    starlette's transport also asks the loop, one round trip each, to make the two
+    events, the memory stream and the cancel scope of every request: four of a plain
+    GET's seven trips. Those bind to no loop until they are used (on the loop), so they
+    are made here, in the caller's thread."""
 
     __slots__ = ("_portal",)
 
@@ -87,6 +123,10 @@ class _EndingPortal:
         self._portal = portal
 
     def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        if _loop_free(func):
+            made = _made_here(func, args)
+            if made is not _NOT_MADE:
+                return made
         result = self._portal.call(_ended_as_value, func, args)
         if type(result) is _ENDED:
             exc = result.exc

@@ -15,8 +15,8 @@ from nt_sample_app import AppModule
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from nest_testing import Test
-from nest_testing._clients import _EndingPortal, sync_client
+from nest_testing import Test, _clients
+from nest_testing._clients import _ended_as_value, _EndingPortal, sync_client
 
 
 def test_sync_client_is_a_started_starlette_testclient() -> None:
@@ -181,3 +181,41 @@ def test_an_end_of_stream_reaches_the_caller_as_raised() -> None:
                 portal.call(func)
             assert caught.value is raised
         assert portal.call(lambda a, b: a + b, 2, 3) == 5
+
+
+def test_a_request_makes_its_anyio_primitives_in_the_test_s_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # starlette's transport asks the loop for two events, a memory stream and a cancel
+    # scope per request, a round trip each: they are made here. Running the app, waiting
+    # for its response and reading the body still happen on the module's loop.
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        client, portal = module.client, module._runtime.portal
+        assert portal is not None
+        assert client.get("/items").status_code == 200
+        asked: list[object] = []
+        real = portal.call
+
+        def call(func: object, *args: object) -> object:
+            asked.append(args[0] if func is _ended_as_value else func)
+            return real(func, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(portal, "call", call)
+        assert client.get("/items").json() == ["apple", "pear"]
+        with client.stream("GET", "/items") as response:
+            assert b"".join(response.iter_bytes()) == b'["apple","pear"]'
+        monkeypatch.undo()
+    made = {getattr(func, "__origin__", func) for func in asked}
+    assert made.isdisjoint({anyio.Event, anyio.CancelScope, anyio.create_memory_object_stream})
+    assert asked  # the rest did go to the loop
+    assert len(asked) <= 2 * 4  # two requests, down from seven trips each
+
+
+def test_what_cannot_be_made_off_the_loop_is_made_on_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An anyio whose primitive wants the running loop: made on the module's loop after all.
+    monkeypatch.setattr(_clients, "_LOOP_FREE", (*_clients._LOOP_FREE, asyncio.get_running_loop))
+    with Test.create_testing_module(imports=[AppModule]).compile() as module:
+        assert module._runtime.portal is not None
+        portal = _EndingPortal(module._runtime.portal)
+        assert portal.call(asyncio.get_running_loop) is module._runtime._thread.loop  # type: ignore[union-attr]
+        assert isinstance(portal.call(anyio.Event), anyio.Event)  # still made here

@@ -76,15 +76,14 @@ async def _ended_as_value(func: Callable[..., Any], args: tuple[Any, ...]) -> An
 
 _NOT_MADE: Any = object()
 
+_LOOP_FREE = (anyio.Event, anyio.CancelScope, anyio.create_memory_object_stream)
+
 
 def _loop_free(func: Callable[..., Any]) -> bool:
     """Whether `func` only makes an anyio primitive that is bound to no loop until it is
-    used: an event, a cancel scope, a memory object stream (subscripted or not)."""
+    used (one of `_LOOP_FREE`, subscripted or not)."""
     made = getattr(func, "__origin__", func)
     return any(made is kind for kind in _LOOP_FREE)
-
-
-_LOOP_FREE = (anyio.Event, anyio.CancelScope, anyio.create_memory_object_stream)
 
 
 def _made_here(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
@@ -113,9 +112,9 @@ class _EndingPortal:
     traceback.
 
     starlette's transport also asks the loop, one round trip each, to make the two
-    events, the memory stream and the cancel scope of every request: four of a plain
-    GET's seven trips. Those bind to no loop until they are used (on the loop), so they
-    are made here, in the caller's thread."""
+    events, the memory stream and the cancel scope of every request: four of the seven
+    calls a plain GET makes here. Those bind to no loop until they are used (on the
+    loop), so they are made here, in the caller's thread."""
 
     __slots__ = ("_portal",)
 
